@@ -1,0 +1,32 @@
+# Everything starts from a fresh machine: the targets create .venv as needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint demo worker api clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: start the API and the projection worker on the embedded PostgreSQL, with demo data
+run: $(STAMP)
+	$(BIN)/waakvlam run
+
+## test: pass the tests (embedded PostgreSQL, or DATABASE_URL when set)
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+## bench: run the benchmarks and print their figures
+bench: $(STAMP)
+	$(BIN)/python benchmarks/write_path.py
+
+## lint: ruff
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

@@ -1,0 +1,213 @@
+"""The application service: one method per household command, usable without HTTP.
+
+Each command loads the household, lets the aggregate decide, and saves the new
+events atomically. Commands are intents: when another user saved first (a
+version race) the command is tried again against the new state, so two people
+recording contacts at the same moment both succeed. With `expected_version`
+the caller asked for exactly that version, and a race is reported instead.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+
+from domain.corrections import item_field
+from domain.errors import NotFound, StaleVersion
+from domain.household import Household
+
+MAX_ATTEMPTS = 30
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command answers: the household's new version and store position."""
+
+    household_id: UUID
+    version: int
+    position: int | None
+    item_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"household_id": str(self.household_id), "version": self.version,
+                "position": self.position, "item_id": self.item_id}
+
+
+@dataclass
+class Idempotency:
+    """A client's idempotency key; the recorder stores it with the events, in the
+    same transaction, together with the outcome this service fills in."""
+
+    key: str
+    principal: str
+    fingerprint: str
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+class Households(Application[UUID]):
+    name = "Waakvlam"
+    snapshotting_intervals = {Household: 50}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # ---- reading -------------------------------------------------------------
+
+    def get(self, household_id: UUID) -> Household:
+        try:
+            return self.repository.get(household_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"household {household_id} does not exist") from None
+
+    # ---- commands ------------------------------------------------------------
+
+    def register(self, *, actor: str, idempotency: Idempotency | None = None, **fields: Any) -> Outcome:
+        household = Household.register(actor=actor, **fields)
+        return self._save(household, None, idempotency)
+
+    def add_member(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.add_member(actor=actor, **f))
+
+    def remove_member(self, household_id: UUID, member_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.remove_member(member_id, actor=actor, **f))
+
+    def add_network_person(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.add_network_person(actor=actor, **f))
+
+    def remove_network_person(self, household_id: UUID, person_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.remove_network_person(person_id, actor=actor, **f))
+
+    def assign_coordinator(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.assign_coordinator(actor=actor, **f))
+
+    def record_signal(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.record_signal(actor=actor, **f))
+
+    def record_contact(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.record_contact(actor=actor, **f))
+
+    def record_assessment(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.record_assessment(actor=actor, **f))
+
+    def set_goal(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.set_goal(actor=actor, **f))
+
+    def revise_goal(self, household_id: UUID, goal_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.revise_goal(goal_id, actor=actor, **f))
+
+    def achieve_goal(self, household_id: UUID, goal_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.achieve_goal(goal_id, actor=actor, **f))
+
+    def drop_goal(self, household_id: UUID, goal_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.drop_goal(goal_id, actor=actor, **f))
+
+    def make_agreement(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.make_agreement(actor=actor, **f))
+
+    def complete_agreement(self, household_id: UUID, agreement_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.complete_agreement(agreement_id, actor=actor, **f))
+
+    def cancel_agreement(self, household_id: UUID, agreement_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.cancel_agreement(agreement_id, actor=actor, **f))
+
+    def start_intervention(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.start_intervention(actor=actor, **f))
+
+    def end_intervention(self, household_id: UUID, intervention_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.end_intervention(intervention_id, actor=actor, **f))
+
+    def escalate(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.escalate(actor=actor, **f))
+
+    def de_escalate(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.de_escalate(actor=actor, **f))
+
+    def set_cadence(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.set_cadence(actor=actor, **f))
+
+    def complete_check_in(self, household_id: UUID, check_in_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.complete_check_in(check_in_id, actor=actor, **f))
+
+    def reschedule_check_in(self, household_id: UUID, check_in_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.reschedule_check_in(check_in_id, actor=actor, **f))
+
+    def cancel_check_in(self, household_id: UUID, check_in_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.cancel_check_in(check_in_id, actor=actor, **f))
+
+    def agree_signaleringsplan(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.agree_signaleringsplan(actor=actor, **f))
+
+    def close_household(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.close(actor=actor, **f))
+
+    def reopen_household(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.reopen(actor=actor, **f))
+
+    def correct(self, household_id: UUID, *, actor: str, target_version: int, **kw: Any) -> Outcome:
+        """Correct what the event at `target_version` said; the original stays."""
+
+        def command(household: Household, fields: dict[str, Any]) -> None:
+            if not 1 <= target_version <= household.version:
+                raise NotFound(f"this household has no event at version {target_version}")
+            (target,) = self.events.get(household_id, gt=target_version - 1, lte=target_version)
+            kind = type(target).__name__
+            id_field = item_field(kind)
+            changes = fields.get("changes", {})
+            household.correct(
+                actor=actor, target_version=target_version, target_kind=kind,
+                item_id=getattr(target, id_field) if id_field else None,
+                original={name: getattr(target, name, None) for name in changes},
+                **fields,
+            )
+
+        return self._update(household_id, kw, command)
+
+    # ---- the unit of work ----------------------------------------------------
+
+    def _update(self, household_id: UUID, kw: dict[str, Any],
+                command: Callable[[Household, dict[str, Any]], str | None]) -> Outcome:
+        expected_version: int | None = kw.pop("expected_version", None)
+        idempotency: Idempotency | None = kw.pop("idempotency", None)
+        for attempt in range(MAX_ATTEMPTS):
+            household = self.get(household_id)
+            if expected_version is not None and household.version != expected_version:
+                raise StaleVersion(expected_version, household.version)
+            item_id = command(household, dict(kw))
+            try:
+                return self._save(household, item_id, idempotency)
+            except RecordConflictError:
+                if expected_version is not None:
+                    raise StaleVersion(expected_version, self.get(household_id).version) from None
+                # Someone else saved first: decide again on the new state.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise RuntimeError(f"household {household_id} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+
+    def _save(self, household: Household, item_id: str | None, idempotency: Idempotency | None) -> Outcome:
+        outcome = Outcome(household.id, household.version, None, item_id)
+        kwargs: dict[str, Any] = {}
+        if idempotency is not None:
+            idempotency.outcome = outcome.as_dict()
+            kwargs["idempotency"] = idempotency
+        recordings = self.save(household, **kwargs)
+        position = recordings[-1].notification.id if recordings else None
+        return Outcome(household.id, household.version, position, item_id)

@@ -1,0 +1,127 @@
+"""What may be corrected, and how a corrected value is checked.
+
+A correction never changes the event it corrects: it is a new event holding the
+original values, the corrected ones and the reason. Only recorded facts are
+correctable; decisions (an escalation, a closure) are undone by a new decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from domain.errors import InvalidInput, RuleViolation
+from domain.values import MAX_SCORE, MIN_SCORE, ContactKind, LifeDomain, Urgency
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty text")
+    return value.strip()
+
+
+def _free_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a text")
+    return value
+
+
+def _domain(value: Any) -> str:
+    return str(LifeDomain(value))
+
+
+def _domains(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError("must be a list of life domains")
+    return sorted({_domain(v) for v in value})
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of texts")
+    return value
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("needs a UTC offset")
+    return moment
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _year(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or not 1900 <= value <= 2100:
+        raise ValueError("must be a year")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _scores(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not value:
+        raise ValueError("must score at least one life domain")
+    checked = {}
+    for domain, score in value.items():
+        if not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
+            raise ValueError(f"{domain}: a ZRM score is 1 to 5")
+        checked[_domain(domain)] = score
+    return checked
+
+
+Check = Callable[[Any], Any]
+
+# Event kind -> (the field naming the item it created, {field: check}).
+CORRECTABLE: dict[str, tuple[str | None, dict[str, Check]]] = {
+    "Registered": (None, {"label": _text}),
+    "MemberAdded": ("member_id", {"name": _text, "role": _free_text, "birth_year": _year}),
+    "NetworkPersonAdded": ("person_id", {"name": _text, "relation": _free_text, "notices_decline": _bool}),
+    "SignalRecorded": ("signal_id", {
+        "source": _text, "description": _free_text, "life_domains": _domains,
+        "urgency": lambda v: str(Urgency(v)), "occurred_at": _moment,
+    }),
+    "ContactRecorded": ("contact_id", {
+        "kind": lambda v: str(ContactKind(v)), "summary": _free_text, "life_domains": _domains,
+        "participants": _texts, "occurred_at": _moment,
+    }),
+    "AssessmentRecorded": ("assessment_id", {"scores": _scores, "occurred_at": _moment}),
+    "GoalSet": ("goal_id", {"life_domain": _domain, "description": _text}),
+    "AgreementMade": ("agreement_id", {"who": _text, "what": _text, "due": _date}),
+    "InterventionStarted": ("intervention_id", {"provider": _free_text, "description": _free_text}),
+}
+
+
+def item_field(kind: str) -> str | None:
+    """The attribute of a correctable event that names the item it created."""
+    return CORRECTABLE[kind][0] if kind in CORRECTABLE else None
+
+
+def validate_changes(kind: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Check the corrected values of an event of `kind`; return them normalised."""
+    if kind not in CORRECTABLE:
+        raise RuleViolation("only recorded facts can be corrected", f"a {kind} event cannot be corrected")
+    checks = CORRECTABLE[kind][1]
+    if not changes:
+        raise InvalidInput("changes", "a correction changes at least one field")
+    checked: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field not in checks:
+            raise InvalidInput(f"changes.{field}",
+                               f"{kind} allows corrections of: {', '.join(sorted(checks))}")
+        try:
+            checked[field] = checks[field](value)
+        except (ValueError, TypeError) as error:
+            raise InvalidInput(f"changes.{field}", str(error)) from None
+    return checked

@@ -1,0 +1,563 @@
+"""The Household aggregate: one household, one plan, one coordinator.
+
+Each public method is a command: it checks the rules against the current state
+and then triggers one or more events. The `@event` methods below them are the
+events themselves; their bodies only change state, so replaying them never
+re-checks a rule against today's clock.
+
+The aggregate keeps only what its rules need (open items and their status, not
+every note), so a household with a long history stays cheap to load.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.corrections import validate_changes
+from domain.errors import NotFound, RuleViolation
+from domain.values import (
+    ASSESSMENT_INSTRUMENT,
+    FUTURE_TOLERANCE,
+    MAX_SCORE,
+    MIN_SCORE,
+    ClosureReason,
+    ContactKind,
+    Intensity,
+    LifeDomain,
+    Phase,
+    SupportLevel,
+    Urgency,
+    local_date,
+    next_due,
+    validate_cadence,
+)
+
+OPEN, CLOSED = "open", "closed"
+
+
+def new_id() -> str:
+    return uuid4().hex[:12]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Household(Aggregate):
+    # ---- registration -------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        actor: str,
+        label: str,
+        team: str,
+        intensity: str = Intensity.LICHT,
+        cadence: dict[str, int] | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Household:
+        when = _when(occurred_at)
+        if not label.strip() or not team.strip():
+            raise RuleViolation("a household has a label and a team")
+        household = cls(
+            actor=actor,
+            occurred_at=when,
+            label=label.strip(),
+            team=team.strip(),
+            intensity=str(Intensity(intensity)),
+            cadence=validate_cadence(cadence or {}),
+        )
+        # The pilot light is lit at registration and never goes out.
+        household._schedule_next(actor=actor, after=when, reason="registered")
+        return household
+
+    @event("Registered")
+    def __init__(
+        self, *, actor: str, occurred_at: datetime, label: str, team: str,
+        intensity: str, cadence: dict[str, int],
+    ) -> None:
+        self.label = label
+        self.team = team
+        self.intensity = intensity
+        self.cadence = cadence
+        self.registered_at = occurred_at
+        self.status = OPEN
+        self.coordinator: str | None = None
+        self.members: dict[str, dict[str, Any]] = {}
+        self.network: dict[str, dict[str, Any]] = {}
+        self.goals: dict[str, str] = {}
+        self.agreements: dict[str, str] = {}
+        self.interventions: dict[str, str] = {}
+        self.check_ins: dict[str, str] = {}
+        self.next_check_in: dict[str, Any] | None = None
+        self.scores: dict[str, int] = {}
+        self.last_contact_at: datetime | None = None
+        self.closure_reason: str | None = None
+        self.signaleringsplan: dict[str, dict[str, list[str]]] = {}
+
+    # ---- people ------------------------------------------------------------
+
+    def add_member(self, *, actor: str, name: str, role: str = "", birth_year: int | None = None,
+                   occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        if not name.strip():
+            raise RuleViolation("a member has a name")
+        member_id = new_id()
+        self._member_added(actor=actor, occurred_at=when, member_id=member_id,
+                           name=name.strip(), role=role, birth_year=birth_year)
+        return member_id
+
+    @event("MemberAdded")
+    def _member_added(self, *, actor: str, occurred_at: datetime, member_id: str, name: str,
+                      role: str, birth_year: int | None) -> None:
+        self.members[member_id] = {"name": name, "role": role, "birth_year": birth_year}
+
+    def remove_member(self, member_id: str, *, actor: str, reason: str = "",
+                      occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        if member_id not in self.members:
+            raise NotFound(f"member {member_id} is not a member of this household")
+        self._member_removed(actor=actor, occurred_at=when, member_id=member_id, reason=reason)
+
+    @event("MemberRemoved")
+    def _member_removed(self, *, actor: str, occurred_at: datetime, member_id: str, reason: str) -> None:
+        del self.members[member_id]
+
+    def add_network_person(self, *, actor: str, name: str, relation: str = "",
+                           notices_decline: bool = False, occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        if not name.strip():
+            raise RuleViolation("a network person has a name")
+        person_id = new_id()
+        self._network_person_added(actor=actor, occurred_at=when, person_id=person_id,
+                                   name=name.strip(), relation=relation, notices_decline=notices_decline)
+        return person_id
+
+    @event("NetworkPersonAdded")
+    def _network_person_added(self, *, actor: str, occurred_at: datetime, person_id: str, name: str,
+                              relation: str, notices_decline: bool) -> None:
+        self.network[person_id] = {"name": name, "relation": relation, "notices_decline": notices_decline}
+
+    def remove_network_person(self, person_id: str, *, actor: str, reason: str = "",
+                              occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        if person_id not in self.network:
+            raise NotFound(f"person {person_id} is not in this household's network")
+        self._network_person_removed(actor=actor, occurred_at=when, person_id=person_id, reason=reason)
+
+    @event("NetworkPersonRemoved")
+    def _network_person_removed(self, *, actor: str, occurred_at: datetime, person_id: str, reason: str) -> None:
+        del self.network[person_id]
+
+    def assign_coordinator(self, *, actor: str, coordinator: str, handover_note: str = "",
+                           occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        if not coordinator.strip():
+            raise RuleViolation("a coordinator is named")
+        if coordinator == self.coordinator:
+            raise RuleViolation("one coordinator at a time", f"{coordinator} already coordinates this household")
+        self._coordinator_assigned(actor=actor, occurred_at=when, coordinator=coordinator,
+                                   previous=self.coordinator, handover_note=handover_note)
+
+    @event("CoordinatorAssigned")
+    def _coordinator_assigned(self, *, actor: str, occurred_at: datetime, coordinator: str,
+                              previous: str | None, handover_note: str) -> None:
+        self.coordinator = coordinator
+
+    # ---- what the team sees and does ---------------------------------------
+
+    def record_signal(self, *, actor: str, source: str, description: str, life_domains: list[str],
+                      urgency: str = Urgency.NORMAL, occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        signal_id = new_id()
+        self._signal_recorded(actor=actor, occurred_at=when, signal_id=signal_id, source=source,
+                              description=description, life_domains=_domains(life_domains),
+                              urgency=str(Urgency(urgency)))
+        return signal_id
+
+    @event("SignalRecorded")
+    def _signal_recorded(self, *, actor: str, occurred_at: datetime, signal_id: str, source: str,
+                         description: str, life_domains: list[str], urgency: str) -> None:
+        pass
+
+    def record_contact(self, *, actor: str, kind: str, summary: str = "", life_domains: list[str] = (),
+                       participants: list[str] = (), check_in_id: str | None = None,
+                       occurred_at: datetime | None = None) -> str:
+        """Record a contact; when it is the household's check-in, complete that
+        check-in and schedule the next one, so the pilot light keeps burning."""
+        when = self._check_open(occurred_at)
+        if check_in_id is not None:
+            self._check_open_item(self.check_ins, check_in_id, "check-in")
+        contact_id = new_id()
+        self._contact_recorded(actor=actor, occurred_at=when, contact_id=contact_id,
+                               kind=str(ContactKind(kind)), summary=summary,
+                               life_domains=_domains(life_domains), participants=list(participants))
+        if check_in_id is not None:
+            self._check_in_completed(actor=actor, occurred_at=when, check_in_id=check_in_id,
+                                     contact_id=contact_id)
+            self._schedule_next(actor=actor, after=when, reason="completed")
+        return contact_id
+
+    @event("ContactRecorded")
+    def _contact_recorded(self, *, actor: str, occurred_at: datetime, contact_id: str, kind: str,
+                          summary: str, life_domains: list[str], participants: list[str]) -> None:
+        if self.last_contact_at is None or occurred_at > self.last_contact_at:
+            self.last_contact_at = occurred_at
+
+    def record_assessment(self, *, actor: str, scores: dict[str, int], instrument: str = ASSESSMENT_INSTRUMENT,
+                          occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        if instrument != ASSESSMENT_INSTRUMENT:
+            raise RuleViolation("assessments use the ZRM 2017", f"unknown instrument {instrument!r}")
+        if not scores:
+            raise RuleViolation("an assessment scores at least one life domain")
+        checked = {}
+        for domain, score in scores.items():
+            if not MIN_SCORE <= score <= MAX_SCORE:
+                raise RuleViolation("a ZRM score is 1 to 5", f"{domain}: {score}")
+            checked[str(LifeDomain(domain))] = score
+        assessment_id = new_id()
+        self._assessment_recorded(actor=actor, occurred_at=when, assessment_id=assessment_id,
+                                  instrument=instrument, scores=checked)
+        return assessment_id
+
+    @event("AssessmentRecorded")
+    def _assessment_recorded(self, *, actor: str, occurred_at: datetime, assessment_id: str,
+                             instrument: str, scores: dict[str, int]) -> None:
+        self.scores.update(scores)
+
+    # ---- the plan: goals, agreements, interventions ------------------------
+
+    def set_goal(self, *, actor: str, life_domain: str, description: str,
+                 occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        goal_id = new_id()
+        self._goal_set(actor=actor, occurred_at=when, goal_id=goal_id,
+                       life_domain=str(LifeDomain(life_domain)), description=description)
+        return goal_id
+
+    @event("GoalSet")
+    def _goal_set(self, *, actor: str, occurred_at: datetime, goal_id: str, life_domain: str,
+                  description: str) -> None:
+        self.goals[goal_id] = OPEN
+
+    def revise_goal(self, goal_id: str, *, actor: str, description: str, reason: str = "",
+                    occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.goals, goal_id, "goal")
+        self._goal_revised(actor=actor, occurred_at=when, goal_id=goal_id, description=description, reason=reason)
+
+    @event("GoalRevised")
+    def _goal_revised(self, *, actor: str, occurred_at: datetime, goal_id: str, description: str,
+                      reason: str) -> None:
+        pass
+
+    def achieve_goal(self, goal_id: str, *, actor: str, note: str = "", occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.goals, goal_id, "goal")
+        self._goal_achieved(actor=actor, occurred_at=when, goal_id=goal_id, note=note)
+
+    @event("GoalAchieved")
+    def _goal_achieved(self, *, actor: str, occurred_at: datetime, goal_id: str, note: str) -> None:
+        self.goals[goal_id] = "achieved"
+
+    def drop_goal(self, goal_id: str, *, actor: str, reason: str, occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.goals, goal_id, "goal")
+        self._goal_dropped(actor=actor, occurred_at=when, goal_id=goal_id, reason=reason)
+
+    @event("GoalDropped")
+    def _goal_dropped(self, *, actor: str, occurred_at: datetime, goal_id: str, reason: str) -> None:
+        self.goals[goal_id] = "dropped"
+
+    def make_agreement(self, *, actor: str, who: str, what: str, due: date | None = None,
+                       goal_id: str | None = None, occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        if goal_id is not None:
+            self._check_open_item(self.goals, goal_id, "goal")
+        if not who.strip() or not what.strip():
+            raise RuleViolation("an agreement says who does what")
+        agreement_id = new_id()
+        self._agreement_made(actor=actor, occurred_at=when, agreement_id=agreement_id, goal_id=goal_id,
+                             who=who.strip(), what=what.strip(), due=due)
+        return agreement_id
+
+    @event("AgreementMade")
+    def _agreement_made(self, *, actor: str, occurred_at: datetime, agreement_id: str, goal_id: str | None,
+                        who: str, what: str, due: date | None) -> None:
+        self.agreements[agreement_id] = OPEN
+
+    def complete_agreement(self, agreement_id: str, *, actor: str, note: str = "",
+                           occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.agreements, agreement_id, "agreement")
+        self._agreement_completed(actor=actor, occurred_at=when, agreement_id=agreement_id, note=note)
+
+    @event("AgreementCompleted")
+    def _agreement_completed(self, *, actor: str, occurred_at: datetime, agreement_id: str, note: str) -> None:
+        self.agreements[agreement_id] = "completed"
+
+    def cancel_agreement(self, agreement_id: str, *, actor: str, reason: str,
+                         occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.agreements, agreement_id, "agreement")
+        self._agreement_cancelled(actor=actor, occurred_at=when, agreement_id=agreement_id, reason=reason)
+
+    @event("AgreementCancelled")
+    def _agreement_cancelled(self, *, actor: str, occurred_at: datetime, agreement_id: str, reason: str) -> None:
+        self.agreements[agreement_id] = "cancelled"
+
+    def start_intervention(self, *, actor: str, support_level: str, description: str, provider: str = "",
+                           goal_id: str | None = None, handover_note: str = "",
+                           occurred_at: datetime | None = None) -> str:
+        when = self._check_open(occurred_at)
+        level = SupportLevel(support_level)
+        if goal_id is not None:
+            self._check_open_item(self.goals, goal_id, "goal")
+        if level == SupportLevel.SPECIALISTISCH and not handover_note.strip():
+            raise RuleViolation("specialist care starts with a warm handover",
+                                "a specialist intervention needs a warm-handover note")
+        if level in (SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH) and not provider.strip():
+            raise RuleViolation("formal care names its provider")
+        intervention_id = new_id()
+        self._intervention_started(actor=actor, occurred_at=when, intervention_id=intervention_id,
+                                   goal_id=goal_id, support_level=str(level), provider=provider.strip(),
+                                   description=description, handover_note=handover_note)
+        return intervention_id
+
+    @event("InterventionStarted")
+    def _intervention_started(self, *, actor: str, occurred_at: datetime, intervention_id: str,
+                              goal_id: str | None, support_level: str, provider: str, description: str,
+                              handover_note: str) -> None:
+        self.interventions[intervention_id] = OPEN
+
+    def end_intervention(self, intervention_id: str, *, actor: str, outcome: str = "",
+                         occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.interventions, intervention_id, "intervention")
+        self._intervention_ended(actor=actor, occurred_at=when, intervention_id=intervention_id, outcome=outcome)
+
+    @event("InterventionEnded")
+    def _intervention_ended(self, *, actor: str, occurred_at: datetime, intervention_id: str, outcome: str) -> None:
+        self.interventions[intervention_id] = "ended"
+
+    # ---- intensity ---------------------------------------------------------
+
+    def escalate(self, *, actor: str, to_level: str, reason: str, occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        target = Intensity(to_level)
+        if target.rank <= Intensity(self.intensity).rank:
+            raise RuleViolation("escalate only upward", f"cannot escalate from {self.intensity} to {target}")
+        if not reason.strip():
+            raise RuleViolation("an escalation gives its reason")
+        self._escalated(actor=actor, occurred_at=when, from_level=self.intensity, to_level=str(target), reason=reason)
+        # A higher intensity means seeing the household sooner: bring the open
+        # check-in forward when the new cadence asks for it.
+        assert self.next_check_in is not None
+        due = next_due(when, target, self.cadence)
+        if due < self.next_check_in["due"]:
+            self._check_in_rescheduled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
+                                       due=due, reason="escalated")
+
+    @event("Escalated")
+    def _escalated(self, *, actor: str, occurred_at: datetime, from_level: str, to_level: str, reason: str) -> None:
+        self.intensity = to_level
+
+    def de_escalate(self, *, actor: str, to_level: str, reason: str, occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        target = Intensity(to_level)
+        if target.rank >= Intensity(self.intensity).rank:
+            raise RuleViolation("de-escalate only downward", f"cannot de-escalate from {self.intensity} to {target}")
+        if not reason.strip():
+            raise RuleViolation("a de-escalation gives its reason")
+        self._de_escalated(actor=actor, occurred_at=when, from_level=self.intensity, to_level=str(target),
+                           reason=reason)
+
+    @event("DeEscalated")
+    def _de_escalated(self, *, actor: str, occurred_at: datetime, from_level: str, to_level: str,
+                      reason: str) -> None:
+        self.intensity = to_level
+
+    def set_cadence(self, *, actor: str, cadence: dict[str, int], occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._cadence_set(actor=actor, occurred_at=when, cadence=validate_cadence(cadence))
+
+    @event("CadenceSet")
+    def _cadence_set(self, *, actor: str, occurred_at: datetime, cadence: dict[str, int]) -> None:
+        self.cadence = cadence
+
+    # ---- check-ins: the pilot light ----------------------------------------
+
+    def complete_check_in(self, check_in_id: str, *, actor: str, kind: str, summary: str = "",
+                          life_domains: list[str] = (), participants: list[str] = (),
+                          occurred_at: datetime | None = None) -> str:
+        """A check-in is completed by a contact; returns the contact's id."""
+        return self.record_contact(actor=actor, kind=kind, summary=summary, life_domains=life_domains,
+                                   participants=participants, check_in_id=check_in_id, occurred_at=occurred_at)
+
+    @event("CheckInCompleted")
+    def _check_in_completed(self, *, actor: str, occurred_at: datetime, check_in_id: str, contact_id: str) -> None:
+        self.check_ins[check_in_id] = "completed"
+        self.next_check_in = None
+
+    def reschedule_check_in(self, check_in_id: str, *, actor: str, due: date, reason: str = "",
+                            occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.check_ins, check_in_id, "check-in")
+        if due < local_date(when):
+            raise RuleViolation("a check-in is not planned in the past", f"{due} is before {local_date(when)}")
+        self._check_in_rescheduled(actor=actor, occurred_at=when, check_in_id=check_in_id, due=due, reason=reason)
+
+    @event("CheckInRescheduled")
+    def _check_in_rescheduled(self, *, actor: str, occurred_at: datetime, check_in_id: str, due: date,
+                              reason: str) -> None:
+        self.next_check_in = {"id": check_in_id, "due": due}
+
+    def cancel_check_in(self, check_in_id: str, *, actor: str, reason: str, next_due_on: date | None = None,
+                        occurred_at: datetime | None = None) -> str:
+        """Cancel a check-in; the pilot light never goes out, so a replacement is
+        scheduled at once (on the given date, or by the cadence). Returns its id."""
+        when = self._check_open(occurred_at)
+        self._check_open_item(self.check_ins, check_in_id, "check-in")
+        if not reason.strip():
+            raise RuleViolation("a cancelled check-in gives its reason")
+        if next_due_on is not None and next_due_on < local_date(when):
+            raise RuleViolation("a check-in is not planned in the past")
+        self._check_in_cancelled(actor=actor, occurred_at=when, check_in_id=check_in_id, reason=reason)
+        return self._schedule_next(actor=actor, after=when, reason="replaces cancelled", due=next_due_on)
+
+    @event("CheckInCancelled")
+    def _check_in_cancelled(self, *, actor: str, occurred_at: datetime, check_in_id: str, reason: str) -> None:
+        self.check_ins[check_in_id] = "cancelled"
+        if self.next_check_in and self.next_check_in["id"] == check_in_id:
+            self.next_check_in = None
+
+    def _schedule_next(self, *, actor: str, after: datetime, reason: str, due: date | None = None) -> str:
+        check_in_id = new_id()
+        self._check_in_scheduled(actor=actor, occurred_at=after, check_in_id=check_in_id,
+                                 due=due or next_due(after, self.intensity, self.cadence), reason=reason)
+        return check_in_id
+
+    @event("CheckInScheduled")
+    def _check_in_scheduled(self, *, actor: str, occurred_at: datetime, check_in_id: str, due: date,
+                            reason: str) -> None:
+        self.check_ins[check_in_id] = OPEN
+        self.next_check_in = {"id": check_in_id, "due": due}
+
+    # ---- signaleringsplan, closure, corrections ------------------------------
+
+    def agree_signaleringsplan(self, *, actor: str, phases: dict[str, dict[str, list[str]]],
+                               occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        checked = {}
+        for phase, content in phases.items():
+            checked[str(Phase(phase))] = {"signs": list(content.get("signs", [])),
+                                          "actions": list(content.get("actions", []))}
+        if not any(c["signs"] or c["actions"] for c in checked.values()):
+            raise RuleViolation("a signaleringsplan names signs or actions for at least one phase")
+        self._signaleringsplan_agreed(actor=actor, occurred_at=when, phases=checked)
+
+    @event("SignaleringsplanAgreed")
+    def _signaleringsplan_agreed(self, *, actor: str, occurred_at: datetime,
+                                 phases: dict[str, dict[str, list[str]]]) -> None:
+        self.signaleringsplan = phases
+
+    def close(self, *, actor: str, reason_code: str, note: str = "", occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        code = ClosureReason(reason_code)
+        assert self.next_check_in is not None
+        self._check_in_cancelled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
+                                 reason="household closed")
+        self._closed(actor=actor, occurred_at=when, reason_code=str(code), note=note)
+
+    @event("Closed")
+    def _closed(self, *, actor: str, occurred_at: datetime, reason_code: str, note: str) -> None:
+        self.status = CLOSED
+        self.closure_reason = reason_code
+
+    def reopen(self, *, actor: str, reason: str, intensity: str | None = None,
+               occurred_at: datetime | None = None) -> None:
+        when = _when(occurred_at)
+        if self.status != CLOSED:
+            raise RuleViolation("only a closed household can be reopened")
+        if not reason.strip():
+            raise RuleViolation("a reopening gives its reason")
+        self._check_not_before_registration(when)
+        self._reopened(actor=actor, occurred_at=when, reason=reason,
+                       intensity=str(Intensity(intensity or self.intensity)))
+        self._schedule_next(actor=actor, after=when, reason="reopened")
+
+    @event("Reopened")
+    def _reopened(self, *, actor: str, occurred_at: datetime, reason: str, intensity: str) -> None:
+        self.status = OPEN
+        self.closure_reason = None
+        self.intensity = intensity
+
+    def correct(self, *, actor: str, target_version: int, target_kind: str, item_id: str | None,
+                original: dict[str, Any], changes: dict[str, Any], reason: str,
+                occurred_at: datetime | None = None) -> None:
+        """Correct what an earlier event said. The original event stays; this
+        event holds the original values, the corrected ones and why."""
+        when = self._check_open(occurred_at)
+        if not reason.strip():
+            raise RuleViolation("a correction says why")
+        changes = validate_changes(target_kind, changes)
+        if "occurred_at" in changes:
+            self._check_not_before_registration(_when(changes["occurred_at"]))
+        self._corrected(actor=actor, occurred_at=when, target_version=target_version, target_kind=target_kind,
+                        item_id=item_id, original=original, changes=changes, reason=reason)
+
+    @event("Corrected")
+    def _corrected(self, *, actor: str, occurred_at: datetime, target_version: int, target_kind: str,
+                   item_id: str | None, original: dict[str, Any], changes: dict[str, Any], reason: str) -> None:
+        if target_kind == "Registered" and "label" in changes:
+            self.label = changes["label"]
+        elif target_kind == "MemberAdded" and item_id in self.members:
+            self.members[item_id].update(changes)
+        elif target_kind == "NetworkPersonAdded" and item_id in self.network:
+            self.network[item_id].update(changes)
+        elif target_kind == "AssessmentRecorded" and "scores" in changes:
+            self.scores.update(changes["scores"])
+
+    # ---- rule helpers ------------------------------------------------------
+
+    def _check_open(self, occurred_at: datetime | None) -> datetime:
+        if self.status != OPEN:
+            raise RuleViolation("nothing but reopening on a closed household", "this household is closed")
+        when = _when(occurred_at)
+        self._check_not_before_registration(when)
+        return when
+
+    def _check_not_before_registration(self, when: datetime) -> None:
+        if when < self.registered_at:
+            raise RuleViolation("nothing happens to a household before it was registered",
+                                f"{when.isoformat()} is before registration at {self.registered_at.isoformat()}")
+
+    @staticmethod
+    def _check_open_item(items: dict[str, str], item_id: str, what: str) -> None:
+        status = items.get(item_id)
+        if status is None:
+            raise NotFound(f"{what} {item_id} does not exist in this household")
+        if status != OPEN:
+            raise RuleViolation(f"a finished {what} cannot be acted on", f"{what} {item_id} is already {status}")
+
+
+def _when(occurred_at: datetime | None) -> datetime:
+    """When something happened: now by default; may lie in the past, never in the future."""
+    if occurred_at is None:
+        return now()
+    if occurred_at.tzinfo is None:
+        raise RuleViolation("a moment has a time zone", "occurred_at needs a UTC offset")
+    if occurred_at > now() + FUTURE_TOLERANCE:
+        raise RuleViolation("nothing is recorded as having happened in the future",
+                            f"occurred_at {occurred_at.isoformat()} lies in the future")
+    return occurred_at.astimezone(UTC)
+
+
+def _domains(life_domains: list[str]) -> list[str]:
+    return sorted({str(LifeDomain(d)) for d in life_domains})

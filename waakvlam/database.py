@@ -1,0 +1,55 @@
+"""Where the database is: the configured server, or an embedded one.
+
+With no DATABASE_URL the service starts a private PostgreSQL from the
+`pgserver` package in a local data directory, so a fresh machine needs no
+server. Every process that asks for the same directory shares one server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict
+
+from waakvlam.settings import Settings
+
+_embedded: dict[Path, Any] = {}
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL in `data_dir`; return its URL."""
+    import pgserver  # imported late: deployments with DATABASE_URL never need it
+
+    data_dir = data_dir.resolve()
+    if data_dir not in _embedded:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _embedded[data_dir] = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    return _embedded[data_dir].get_uri()
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or embedded_url(settings.data_dir)
+
+
+def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, str]:
+    """The environment the `eventsourcing` library reads its PostgreSQL settings from."""
+    params = conninfo_to_dict(url or database_url(settings))
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "waakvlam.store:IdempotentRecorder",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "localhost"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or os.environ.get("USER", "postgres")),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+        "POSTGRES_PRE_PING": "n",
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+    }
