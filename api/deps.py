@@ -1,0 +1,86 @@
+"""Dependencies, as `Annotated` aliases the routers declare."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+
+from api.auth import Principal, authenticate
+from api.commands import CommandRunner
+from api.problems import CatchUpTimeout
+from domain.application import Households
+from projections.caseload import CaseloadView
+from waakvlam.settings import Settings
+
+
+def _households(request: Request) -> Households:
+    return request.app.state.households
+
+
+def _caseload(request: Request) -> CaseloadView:
+    return request.app.state.caseload
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+HouseholdsDep = Annotated[Households, Depends(_households)]
+CaseloadDep = Annotated[CaseloadView, Depends(_caseload)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`"7"` (or W/"7", or 7) -> 7; `*` or nothing -> no precondition."""
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise HTTPException(400, 'If-Match must be an ETag of this service, such as "7"')
+    return int(tag)
+
+
+async def _command(
+    request: Request,
+    principal: PrincipalDep,
+    households: HouseholdsDep,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=200,
+        description="Makes a retry return the first answer and record nothing twice.")] = None,
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", description='Write only if the household is still at this ETag, e.g. "7".')] = None,
+) -> CommandRunner:
+    body = await request.body()
+    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
+    return CommandRunner(households, principal, idempotency_key, fingerprint, parse_if_match(if_match))
+
+
+CommandDep = Annotated[CommandRunner, Depends(_command)]
+
+
+def _caught_up(
+    caseload: CaseloadDep,
+    settings: SettingsDep,
+    after: Annotated[int | None, Query(
+        ge=0, description="Store position of your last write: wait until this view has caught up with it.")] = None,
+) -> None:
+    if after is None:
+        return
+    deadline = time.monotonic() + settings.catch_up_timeout
+    pause = 0.005
+    while not caseload.has_tracking_id(caseload_app_name(), after):
+        if time.monotonic() > deadline:
+            raise CatchUpTimeout(f"the caseload has not yet caught up with position {after}")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+def caseload_app_name() -> str:
+    return Households.name
+
+
+CaughtUpDep = Annotated[None, Depends(_caught_up)]

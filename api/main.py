@@ -1,0 +1,64 @@
+"""The FastAPI application: JSON under /api, OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from api import problems
+from api.logging import RequestLog
+from api.routers import care, course, households, people, plan
+from domain.application import Households
+from projections.caseload import CaseloadProjection, CaseloadView
+from waakvlam.database import eventsourcing_env
+from waakvlam.logs import configure_logging
+from waakvlam.settings import Settings, get_settings
+
+DESCRIPTION = """
+Event-sourced case management for *sociale wijkteams*: one household, one plan, one coordinator.
+
+Every write answers with the household's new `version` (also its `ETag`) and the store `position`;
+pass `?after=<position>` to a list to read your own write. Send `If-Match` to write only on the version
+you saw, and `Idempotency-Key` to make a retry safe. Errors are `application/problem+json`.
+
+Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        env = eventsourcing_env(settings)
+        app.state.households = Households(env=env)
+        app.state.caseload = (
+            InfrastructureFactory.construct(Environment(CaseloadProjection.name, {**os.environ, **env}))
+            .tracking_recorder(CaseloadView)
+        )
+        try:
+            yield
+        finally:
+            app.state.households.close()
+            app.state.caseload.datastore.close()
+
+    app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    problems.install(app)
+    for module in (households, people, care, plan, course):
+        app.include_router(module.router)
+    app.add_middleware(RequestLog)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> JSONResponse:
+        app.state.households.recorder.max_notification_id()
+        return JSONResponse({"status": "ok"})
+
+    return app

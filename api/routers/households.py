@@ -1,0 +1,71 @@
+"""Households: register one, the caseload list, and one household's summary."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import CaseloadDep, CaughtUpDep, CommandDep, HouseholdsDep, PrincipalDep
+from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
+from api.schemas.commands import Registration
+from api.schemas.views import CaseloadItem, CaseloadPage, CommandResult, HouseholdSummary
+from domain.values import Intensity, cadence_days
+
+router = APIRouter(prefix="/api/households", tags=["households"])
+
+
+@router.post("", status_code=201, response_model=CommandResult, responses=COMMAND_RESPONSES,
+             summary="Register a household (its first check-in is scheduled at once)")
+def register(body: Registration, command: CommandDep) -> JSONResponse:
+    def run(**context: Any):
+        return command.households.register(**body.fields(), **context)
+
+    response = command.run(run, created=True, versioned=False)
+    if response.status_code == 201:
+        response.headers["Location"] = f"/api/households/{json.loads(response.body)['household_id']}"
+    return response
+
+
+@router.get("", response_model=CaseloadPage, responses=READ_RESPONSES,
+            summary="The caseload: one row per household, soonest check-in first")
+def caseload(
+    _principal: PrincipalDep,
+    view: CaseloadDep,
+    _caught_up: CaughtUpDep,
+    team: Annotated[str | None, Query(max_length=100)] = None,
+    coordinator: Annotated[str | None, Query(max_length=100)] = None,
+    intensity: Intensity | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    due_before: Annotated[date | None, Query(description="Only check-ins due on or before this date")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CaseloadPage:
+    try:
+        rows, next_cursor = view.page(team=team, coordinator=coordinator, intensity=intensity, status=status,
+                                      due_before=due_before, cursor=cursor, limit=limit)
+    except ValueError as error:
+        raise HTTPException(422, f"cursor: {error}") from None
+    items = [CaseloadItem.model_validate(row, from_attributes=True) for row in rows]
+    return CaseloadPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{household_id}", response_model=HouseholdSummary, responses=READ_RESPONSES,
+            summary="One household: who, intensity, coordinator, next check-in and open items")
+def summary(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep,
+            response: Response) -> HouseholdSummary:
+    household = households.get(household_id)
+    response.headers["ETag"] = f'"{household.version}"'
+    return HouseholdSummary(
+        id=household.id, version=household.version, label=household.label, team=household.team,
+        status=household.status, intensity=household.intensity, coordinator=household.coordinator,
+        registered_at=household.registered_at, members=household.members, network=household.network,
+        next_check_in=household.next_check_in, last_contact_at=household.last_contact_at,
+        scores=household.scores, cadence={str(i): cadence_days(i, household.cadence) for i in Intensity}, goals=household.goals,
+        agreements=household.agreements, interventions=household.interventions,
+        signaleringsplan=household.signaleringsplan, closure_reason=household.closure_reason,
+    )
