@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## run: start the API and the projection worker on the embedded PostgreSQL, with demo data
+# `make run` is the demo (demo tokens, demo data) unless WAAKVLAM_DEMO says otherwise.
 run: $(STAMP)
-	$(BIN)/waakvlam run
+	WAAKVLAM_DEMO=$${WAAKVLAM_DEMO:-true} $(BIN)/waakvlam run
 
 ## test: pass the tests (embedded PostgreSQL, or DATABASE_URL when set)
 test: $(STAMP)

@@ -14,8 +14,6 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Idempotency
@@ -43,18 +41,20 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         ).format(table)
         self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(table)
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         idempotency: Idempotency | None = kwargs.get("idempotency")
-        if idempotency is not None:
+        if idempotency is None:
+            return super().insert_events(stored_events, **kwargs)
+        # Not the library's pipelined path: that one commits before it re-raises
+        # an error, and a used key must undo the events of its transaction.
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events)  # table lock, NOTIFY, INSERT
+            ids = [row["notification_id"] for row in curs.fetchall()]
             outcome = dict(idempotency.outcome, position=max(ids) if ids else None)
             curs.execute(self._insert_key, (idempotency.principal, idempotency.key,
                                             idempotency.fingerprint, json.dumps(outcome)))
             if curs.fetchone() is None:
-                # Raising here rolls back the events of this transaction too.
-                raise DuplicateRequest(idempotency.key)
+                raise DuplicateRequest(idempotency.key)  # rolls the transaction back
         return ids
 
     def find_idempotency_key(self, principal: str, key: str) -> tuple[str, dict[str, Any]] | None:

@@ -1,0 +1,93 @@
+"""Fixtures on a real PostgreSQL: DATABASE_URL when set, else an embedded
+server started for the test session. Each test gets its own schema, so tests
+never see each other's events."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from eventsourcing.projection import ProjectionRunner
+from fastapi.testclient import TestClient
+
+from domain.application import Households
+from projections.caseload import CaseloadProjection, CaseloadView
+from waakvlam.database import embedded_url, eventsourcing_env
+from waakvlam.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("DATABASE_URL") or embedded_url(Path(tmp_path_factory.mktemp("pg")))
+
+
+@pytest.fixture
+def schema(database_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    yield name
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture
+def settings(database_url: str, schema: str) -> Settings:
+    return Settings(DATABASE_URL=database_url, POSTGRES_SCHEMA=schema, WAAKVLAM_DEMO=True,
+                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=5)
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    return eventsourcing_env(settings)
+
+
+@pytest.fixture
+def households(env: dict[str, str]) -> Iterator[Households]:
+    app = Households(env=env)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def projection_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+    """The caseload projection running in this process, as the worker runs it."""
+    with ProjectionRunner(application_class=Households, projection_class=CaseloadProjection,
+                          view_class=CaseloadView, env=env) as runner:
+        yield runner
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from api.main import create_app
+
+    with TestClient(create_app(settings), headers={"Authorization": "Bearer dev-anna"}) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live_client(client: TestClient, projection_worker: ProjectionRunner) -> TestClient:
+    """An API client with the projection worker running beside it."""
+    return client
+
+
+def in_threads(count: int, target, *args) -> list:
+    """Run `target(i, *args)` in `count` threads at once; return their results."""
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def work(i: int) -> None:
+        barrier.wait()
+        results[i] = target(i, *args)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -1,0 +1,94 @@
+"""The `waakvlam` command.
+
+    waakvlam run      the API and the projection worker (and, in demo mode, demo data the first time)
+    waakvlam api      the API only
+    waakvlam worker   the projection worker only
+    waakvlam demo     load the demo municipality (if the store is empty)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from waakvlam.settings import get_settings
+
+
+def _share_database() -> None:
+    """Start the embedded database once, here, and hand its URL to child
+    processes, so that everything runs against the same server and stops with us."""
+    settings = get_settings()
+    if not settings.database_url:
+        from waakvlam.database import embedded_url
+
+        os.environ["DATABASE_URL"] = embedded_url(settings.data_dir)
+        get_settings.cache_clear()
+
+
+def load_demo_if_empty() -> int:
+    from domain.application import Households
+    from waakvlam.database import eventsourcing_env
+    from waakvlam.demo import load_demo
+
+    app = Households(env=eventsourcing_env(get_settings()))
+    try:
+        if app.recorder.max_notification_id() is not None:
+            return 0
+        print("Loading the demo municipality (first start only)…", flush=True)
+        return len(load_demo(app))
+    finally:
+        app.close()
+
+
+def api() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+def worker() -> None:
+    from workers.projections import run as run_worker
+
+    run_worker()
+
+
+def run() -> None:
+    _share_database()
+    settings = get_settings()
+    if settings.demo:
+        load_demo_if_empty()
+    worker_process = subprocess.Popen([sys.executable, "-m", "workers.projections"])
+    print(f"Waakvlam is running on http://{settings.host}:{settings.port} (API docs at /docs). Ctrl-C stops.",
+          flush=True)
+    try:
+        api()
+    finally:
+        worker_process.terminate()
+        try:
+            worker_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker_process.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "api", "worker", "demo"])
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        _share_database()
+        print(f"{load_demo_if_empty()} demo households loaded")
+    elif args.command == "api":
+        api()
+    elif args.command == "worker":
+        worker()
+    else:
+        run()
+
+
+if __name__ == "__main__":
+    main()
