@@ -91,3 +91,29 @@ def in_threads(count: int, target, *args) -> list:
     for thread in threads:
         thread.join()
     return results
+
+
+@pytest.fixture
+def http_server(settings: Settings) -> Iterator[str]:
+    """The API on a real HTTP server (uvicorn) on a free port; yields its base URL."""
+    import socket
+    import time
+
+    import uvicorn
+
+    from api.main import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the HTTP server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
