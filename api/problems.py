@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
+from domain.errors import Contention, InvalidInput, NotFound, RuleViolation, StaleVersion
 
 PROBLEM = "application/problem+json"
 log = structlog.get_logger("api")
@@ -60,6 +60,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CatchUpTimeout)
     async def catch_up(request: Request, error: CatchUpTimeout) -> JSONResponse:
         return problem(503, "View not caught up", str(error), headers={"Retry-After": "1"})
+
+    @app.exception_handler(Contention)
+    async def contention(request: Request, error: Contention) -> JSONResponse:
+        return problem(503, "Busy", "too many simultaneous writes on this household; try again",
+                       headers={"Retry-After": "1"})
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from domain.corrections import item_field
-from domain.errors import NotFound, StaleVersion
+from domain.errors import Contention, NotFound, StaleVersion
 from domain.household import Household
 
 MAX_ATTEMPTS = 30
@@ -200,7 +200,7 @@ class Households(Application[UUID]):
                     raise StaleVersion(expected_version, self.get(household_id).version) from None
                 # Someone else saved first: decide again on the new state.
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise RuntimeError(f"household {household_id} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+        raise Contention(f"household {household_id} stayed too busy to save after {MAX_ATTEMPTS} attempts")
 
     def _save(self, household: Household, item_id: str | None, idempotency: Idempotency | None) -> Outcome:
         outcome = Outcome(household.id, household.version, None, item_id)

@@ -45,3 +45,7 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {detail}")
         self.field = field
         self.detail = detail
+
+
+class Contention(DomainError):
+    """A household stayed too busy to save after many attempts (HTTP 503)."""
