@@ -1,0 +1,58 @@
+"""The server's logs: one JSON line per request with what operations needs, and
+nothing a household told us."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def test_request_logs_carry_ids_route_status_and_duration_but_no_names_or_notes(settings, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_file = tmp_path / "server.log"
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
+           "WAAKVLAM_DEMO": "true", "PORT": str(port)}
+    with open(log_file, "wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "waakvlam.cli", "api"], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log_file.read_text()
+            time.sleep(0.1)
+        headers = {"Authorization": "Bearer dev-anna"}
+        created = httpx.post(f"{base}/api/households", headers=headers,
+                             json={"label": "Fam. Geheimnaam", "team": "Wijkteam Noord"}).json()
+        household_id = created["household_id"]
+        httpx.post(f"{base}/api/households/{household_id}/members", headers=headers,
+                   json={"name": "Zeldzame Voornaam", "role": "vader"})
+        httpx.post(f"{base}/api/households/{household_id}/contacts", headers={**headers, "X-Request-Id": "abc123"},
+                   json={"kind": "huisbezoek", "summary": "Vertrouwelijke notitie over schulden"})
+        httpx.post(f"{base}/api/households/{household_id}/contacts", headers=headers,
+                   json={"kind": "Vertrouwelijk-foutief", "summary": "Nog een geheime notitie"})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    text = log_file.read_text()
+    for secret in ("Geheimnaam", "Zeldzame", "Vertrouwelijk", "geheime", "schulden"):
+        assert secret not in text
+    requests = [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"request"' in line]
+    contact_logs = [r for r in requests if r["route"] == "/api/households/{household_id}/contacts"]
+    assert [r["status"] for r in contact_logs] == [201, 422]
+    assert all(r["household_id"] == household_id and r["duration_ms"] >= 0 for r in contact_logs)
+    assert contact_logs[0]["request_id"] == "abc123"
