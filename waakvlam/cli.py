@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -57,6 +58,9 @@ def worker() -> None:
 
 
 def run() -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
+    # that runs our clean-up (stop the worker, stop the embedded database).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     _share_database()
     settings = get_settings()
     if settings.demo:

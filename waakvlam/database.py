@@ -7,6 +7,7 @@ server. Every process that asks for the same directory shares one server.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ def embedded_url(data_dir: Path) -> str:
     data_dir = data_dir.resolve()
     if data_dir not in _embedded:
         data_dir.mkdir(parents=True, exist_ok=True)
+        _forget_dead_users(data_dir / "pg")
         _embedded[data_dir] = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     return _embedded[data_dir].get_uri()
 
@@ -53,3 +55,26 @@ def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, s
         "POSTGRES_PRE_PING": "n",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
     }
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """pgserver stops the server when its last user exits, counting users in a
+    file; a user that was killed stays in it and would keep the server up."""
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        return
+    handles.write_text(json.dumps([pid for pid in pids if _alive(pid)]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
