@@ -75,7 +75,7 @@ def _scores(value: Any) -> dict[str, int]:
         raise ValueError("must score at least one life domain")
     checked = {}
     for domain, score in value.items():
-        if not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
+        if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
             raise ValueError(f"{domain}: a ZRM score is 1 to 5")
         checked[_domain(domain)] = score
     return checked

@@ -218,8 +218,8 @@ class Household(Aggregate):
             raise RuleViolation("an assessment scores at least one life domain")
         checked = {}
         for domain, score in scores.items():
-            if not MIN_SCORE <= score <= MAX_SCORE:
-                raise RuleViolation("a ZRM score is 1 to 5", f"{domain}: {score}")
+            if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
+                raise RuleViolation("a ZRM score is 1 to 5", f"{domain}: {score!r}")
             checked[str(LifeDomain(domain))] = score
         assessment_id = new_id()
         self._assessment_recorded(actor=actor, occurred_at=when, assessment_id=assessment_id,

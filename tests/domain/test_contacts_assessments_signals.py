@@ -58,7 +58,8 @@ def test_an_assessment_scores_only_the_life_domains_that_were_scored(app, househ
     assert recorded[0].assessment_id == first.item_id
 
 
-@pytest.mark.parametrize("scores", [{"finances": 0}, {"finances": 6}, {"housing": 3, "justice": -1}, {}])
+@pytest.mark.parametrize("scores", [{"finances": 0}, {"finances": 6}, {"housing": 3, "justice": -1}, {},
+                                    {"finances": 3.5}, {"finances": True}, {"finances": "3"}])
 def test_a_zrm_score_is_one_to_five_and_at_least_one_domain_is_scored(app, household, scores):
     with pytest.raises(RuleViolation):
         app.record_assessment(household, actor=ACTOR, scores=scores)

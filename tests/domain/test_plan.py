@@ -168,3 +168,31 @@ def test_an_empty_signaleringsplan_is_no_plan(app, household):
     with pytest.raises(RuleViolation):
         app.agree_signaleringsplan(household, actor=ACTOR, phases={})
     assert app.get(household).signaleringsplan == {}
+
+
+@pytest.mark.parametrize("command", [
+    lambda app, h: app.revise_goal(h, "nosuchgoal", actor=ACTOR, description="x"),
+    lambda app, h: app.achieve_goal(h, "nosuchgoal", actor=ACTOR),
+    lambda app, h: app.drop_goal(h, "nosuchgoal", actor=ACTOR, reason="x"),
+    lambda app, h: app.complete_agreement(h, "nosuchagreement", actor=ACTOR),
+    lambda app, h: app.cancel_agreement(h, "nosuchagreement", actor=ACTOR, reason="x"),
+    lambda app, h: app.end_intervention(h, "nosuchintervention", actor=ACTOR),
+], ids=["revise goal", "achieve goal", "drop goal", "complete agreement", "cancel agreement", "end intervention"])
+def test_acting_on_a_plan_item_the_household_does_not_have_is_not_found(app, household, command):
+    goal = app.set_goal(household, actor=ACTOR, life_domain="housing", description="Woning behouden").item_id
+    version = app.get(household).version
+
+    with pytest.raises(NotFound):
+        command(app, household)
+
+    assert app.get(household).version == version
+    assert app.get(household).goals == {goal: "open"}
+
+
+def test_a_plan_item_id_belongs_to_its_own_kind(app, household):
+    goal = app.set_goal(household, actor=ACTOR, life_domain="housing", description="Woning behouden").item_id
+    with pytest.raises(NotFound):
+        app.complete_agreement(household, goal, actor=ACTOR)
+    with pytest.raises(NotFound):
+        app.end_intervention(household, goal, actor=ACTOR)
+    assert app.get(household).goals == {goal: "open"}
