@@ -31,6 +31,7 @@ from domain.values import (
     Phase,
     SupportLevel,
     Urgency,
+    choice,
     local_date,
     next_due,
     validate_cadence,
@@ -69,7 +70,7 @@ class Household(Aggregate):
             occurred_at=when,
             label=label.strip(),
             team=team.strip(),
-            intensity=str(Intensity(intensity)),
+            intensity=str(choice(Intensity, intensity, "intensity")),
             cadence=validate_cadence(cadence or {}),
         )
         # The pilot light is lit at registration and never goes out.
@@ -98,6 +99,7 @@ class Household(Aggregate):
         self.scores: dict[str, int] = {}
         self.last_contact_at: datetime | None = None
         self.closure_reason: str | None = None
+        self.closed_at: datetime | None = None
         self.signaleringsplan: dict[str, dict[str, list[str]]] = {}
 
     # ---- people ------------------------------------------------------------
@@ -177,7 +179,7 @@ class Household(Aggregate):
         signal_id = new_id()
         self._signal_recorded(actor=actor, occurred_at=when, signal_id=signal_id, source=source,
                               description=description, life_domains=_domains(life_domains),
-                              urgency=str(Urgency(urgency)))
+                              urgency=str(choice(Urgency, urgency, "urgency")))
         return signal_id
 
     @event("SignalRecorded")
@@ -195,7 +197,7 @@ class Household(Aggregate):
             self._check_open_item(self.check_ins, check_in_id, "check-in")
         contact_id = new_id()
         self._contact_recorded(actor=actor, occurred_at=when, contact_id=contact_id,
-                               kind=str(ContactKind(kind)), summary=summary,
+                               kind=str(choice(ContactKind, kind, "kind")), summary=summary,
                                life_domains=_domains(life_domains), participants=list(participants))
         if check_in_id is not None:
             self._check_in_completed(actor=actor, occurred_at=when, check_in_id=check_in_id,
@@ -220,7 +222,7 @@ class Household(Aggregate):
         for domain, score in scores.items():
             if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
                 raise RuleViolation("a ZRM score is 1 to 5", f"{domain}: {score!r}")
-            checked[str(LifeDomain(domain))] = score
+            checked[str(choice(LifeDomain, domain, "scores"))] = score
         assessment_id = new_id()
         self._assessment_recorded(actor=actor, occurred_at=when, assessment_id=assessment_id,
                                   instrument=instrument, scores=checked)
@@ -238,7 +240,7 @@ class Household(Aggregate):
         when = self._check_open(occurred_at)
         goal_id = new_id()
         self._goal_set(actor=actor, occurred_at=when, goal_id=goal_id,
-                       life_domain=str(LifeDomain(life_domain)), description=description)
+                       life_domain=str(choice(LifeDomain, life_domain, "life_domain")), description=description)
         return goal_id
 
     @event("GoalSet")
@@ -316,7 +318,7 @@ class Household(Aggregate):
                            goal_id: str | None = None, handover_note: str = "",
                            occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
-        level = SupportLevel(support_level)
+        level = choice(SupportLevel, support_level, "support_level")
         if goal_id is not None:
             self._check_open_item(self.goals, goal_id, "goal")
         if level == SupportLevel.SPECIALISTISCH and not handover_note.strip():
@@ -350,19 +352,14 @@ class Household(Aggregate):
 
     def escalate(self, *, actor: str, to_level: str, reason: str, occurred_at: datetime | None = None) -> None:
         when = self._check_open(occurred_at)
-        target = Intensity(to_level)
+        target = choice(Intensity, to_level, "to_level")
         if target.rank <= Intensity(self.intensity).rank:
             raise RuleViolation("escalate only upward", f"cannot escalate from {self.intensity} to {target}")
         if not reason.strip():
             raise RuleViolation("an escalation gives its reason")
         self._escalated(actor=actor, occurred_at=when, from_level=self.intensity, to_level=str(target), reason=reason)
-        # A higher intensity means seeing the household sooner: bring the open
-        # check-in forward when the new cadence asks for it.
-        assert self.next_check_in is not None
-        due = next_due(when, target, self.cadence)
-        if due < self.next_check_in["due"]:
-            self._check_in_rescheduled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
-                                       due=due, reason="escalated")
+        # A higher intensity means seeing the household sooner.
+        self._bring_check_in_forward(actor=actor, when=when, reason="escalated")
 
     @event("Escalated")
     def _escalated(self, *, actor: str, occurred_at: datetime, from_level: str, to_level: str, reason: str) -> None:
@@ -370,7 +367,7 @@ class Household(Aggregate):
 
     def de_escalate(self, *, actor: str, to_level: str, reason: str, occurred_at: datetime | None = None) -> None:
         when = self._check_open(occurred_at)
-        target = Intensity(to_level)
+        target = choice(Intensity, to_level, "to_level")
         if target.rank >= Intensity(self.intensity).rank:
             raise RuleViolation("de-escalate only downward", f"cannot de-escalate from {self.intensity} to {target}")
         if not reason.strip():
@@ -386,6 +383,7 @@ class Household(Aggregate):
     def set_cadence(self, *, actor: str, cadence: dict[str, int], occurred_at: datetime | None = None) -> None:
         when = self._check_open(occurred_at)
         self._cadence_set(actor=actor, occurred_at=when, cadence=validate_cadence(cadence))
+        self._bring_check_in_forward(actor=actor, when=when, reason="cadence changed")
 
     @event("CadenceSet")
     def _cadence_set(self, *, actor: str, occurred_at: datetime, cadence: dict[str, int]) -> None:
@@ -437,6 +435,14 @@ class Household(Aggregate):
         if self.next_check_in and self.next_check_in["id"] == check_in_id:
             self.next_check_in = None
 
+    def _bring_check_in_forward(self, *, actor: str, when: datetime, reason: str) -> None:
+        """Move the open check-in earlier when the current cadence asks for it."""
+        assert self.next_check_in is not None
+        due = next_due(when, self.intensity, self.cadence)
+        if due < self.next_check_in["due"]:
+            self._check_in_rescheduled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
+                                       due=due, reason=reason)
+
     def _schedule_next(self, *, actor: str, after: datetime, reason: str, due: date | None = None) -> str:
         check_in_id = new_id()
         self._check_in_scheduled(actor=actor, occurred_at=after, check_in_id=check_in_id,
@@ -456,7 +462,7 @@ class Household(Aggregate):
         when = self._check_open(occurred_at)
         checked = {}
         for phase, content in phases.items():
-            checked[str(Phase(phase))] = {"signs": list(content.get("signs", [])),
+            checked[str(choice(Phase, phase, "phases"))] = {"signs": list(content.get("signs", [])),
                                           "actions": list(content.get("actions", []))}
         if not any(c["signs"] or c["actions"] for c in checked.values()):
             raise RuleViolation("a signaleringsplan names signs or actions for at least one phase")
@@ -469,7 +475,7 @@ class Household(Aggregate):
 
     def close(self, *, actor: str, reason_code: str, note: str = "", occurred_at: datetime | None = None) -> None:
         when = self._check_open(occurred_at)
-        code = ClosureReason(reason_code)
+        code = choice(ClosureReason, reason_code, "reason_code")
         assert self.next_check_in is not None
         self._check_in_cancelled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
                                  reason="household closed")
@@ -479,6 +485,7 @@ class Household(Aggregate):
     def _closed(self, *, actor: str, occurred_at: datetime, reason_code: str, note: str) -> None:
         self.status = CLOSED
         self.closure_reason = reason_code
+        self.closed_at = occurred_at
 
     def reopen(self, *, actor: str, reason: str, intensity: str | None = None,
                occurred_at: datetime | None = None) -> None:
@@ -488,8 +495,11 @@ class Household(Aggregate):
         if not reason.strip():
             raise RuleViolation("a reopening gives its reason")
         self._check_not_before_registration(when)
+        if self.closed_at is not None and when < self.closed_at:
+            raise RuleViolation("a household is reopened after it was closed",
+                                f"{when.isoformat()} is before the closure at {self.closed_at.isoformat()}")
         self._reopened(actor=actor, occurred_at=when, reason=reason,
-                       intensity=str(Intensity(intensity or self.intensity)))
+                       intensity=str(choice(Intensity, intensity or self.intensity, "intensity")))
         self._schedule_next(actor=actor, after=when, reason="reopened")
 
     @event("Reopened")
@@ -560,4 +570,4 @@ def _when(occurred_at: datetime | None) -> datetime:
 
 
 def _domains(life_domains: list[str]) -> list[str]:
-    return sorted({str(LifeDomain(d)) for d in life_domains})
+    return sorted({str(choice(LifeDomain, d, "life_domains")) for d in life_domains})

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from domain.errors import RuleViolation
+from domain.errors import InvalidInput, RuleViolation
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+E = TypeVar("E", bound=StrEnum)
 
 
 class LifeDomain(StrEnum):
@@ -115,6 +117,15 @@ CADENCE_BOUNDS: dict[str, tuple[int, int]] = {
 
 # Clock skew tolerated between a field device and the server.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def choice(kind: type[E], value: object, field: str) -> E:
+    """`value` as a member of the closed vocabulary `kind`, or InvalidInput naming the field."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(field, f"must be one of: {allowed}") from None
 
 
 def validate_cadence(overrides: dict[str, int]) -> dict[str, int]:

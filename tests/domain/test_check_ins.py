@@ -94,6 +94,16 @@ def test_a_new_cadence_applies_from_the_next_check_in(app, household):
     assert the_open_check_in(app, household)[1] == local_day(12 + 21)
 
 
+def test_a_shorter_cadence_brings_the_open_check_in_forward(app, household):
+    check_in, due = the_open_check_in(app, household)  # licht: 14 days after registration
+
+    app.set_cadence(household, actor=ACTOR, cadence={"licht": 7}, occurred_at=day(2))
+
+    assert the_open_check_in(app, household) == (check_in, local_day(2 + 7))
+    assert local_day(2 + 7) < due
+    assert kinds(app, household)[-2:] == ["CadenceSet", "CheckInRescheduled"]
+
+
 def test_the_cadence_counts_dutch_calendar_days(app, household):
     check_in, _ = the_open_check_in(app, household)
     # 23:30 UTC is already the next day in Amsterdam, summer or winter.

@@ -142,3 +142,15 @@ def test_a_household_closed_and_reopened_twice_has_one_check_in_each_time_it_is_
         assert len(open_check_ins(app, household)) == 1
     assert kinds(app, household).count("Closed") == 2
     assert kinds(app, household).count("Reopened") == 2
+
+
+def test_a_household_is_not_reopened_at_a_moment_before_it_was_closed(app, household):
+    app.close_household(household, actor=ACTOR, reason_code="moved", occurred_at=day(50))
+
+    with pytest.raises(RuleViolation) as refused:
+        app.reopen_household(household, actor=ACTOR, reason="nieuw signaal", occurred_at=day(10))
+
+    assert refused.value.rule == "a household is reopened after it was closed"
+    assert app.get(household).status == "closed"
+    app.reopen_household(household, actor=ACTOR, reason="nieuw signaal", occurred_at=day(50))
+    assert app.get(household).status == "open"

@@ -118,8 +118,11 @@ class PilotLight(RuleBasedStateMachine):
     @precondition(lambda self: self.status == "open")
     @rule(cadence=cadences, hours=hours_later)
     def set_the_cadence(self, cadence, hours):
-        self.app.set_cadence(self.household, actor="mark", cadence=cadence, occurred_at=self.tick(hours))
+        when = self.tick(hours)
+        self.app.set_cadence(self.household, actor="mark", cadence=cadence, occurred_at=when)
         self.cadence = cadence
+        # A shorter cadence brings the open check-in forward; a longer one leaves it.
+        self.due = min(self.due, self.by_cadence(when, self.intensity))
 
     @precondition(lambda self: self.status == "open")
     @rule(reason=st.sampled_from(CLOSURE_REASONS), hours=hours_later)
