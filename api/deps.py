@@ -39,7 +39,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):  # str.isdigit() alone accepts "²", which int() refuses
         raise HTTPException(400, 'If-Match must be an ETag of this service, such as "7"')
     return int(tag)
 

@@ -8,7 +8,7 @@ correctable; decisions (an escalation, a closure) are undone by a new decision.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.errors import InvalidInput, RuleViolation
@@ -47,7 +47,10 @@ def _moment(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("needs a UTC offset")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("lies outside the supported calendar") from None
 
 
 def _date(value: Any) -> date | None:

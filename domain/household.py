@@ -18,7 +18,7 @@ from uuid import uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.corrections import validate_changes
-from domain.errors import NotFound, RuleViolation
+from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.values import (
     ASSESSMENT_INSTRUMENT,
     FUTURE_TOLERANCE,
@@ -563,6 +563,10 @@ def _when(occurred_at: datetime | None) -> datetime:
         return now()
     if occurred_at.tzinfo is None:
         raise RuleViolation("a moment has a time zone", "occurred_at needs a UTC offset")
+    try:
+        occurred_at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("occurred_at", "lies outside the supported calendar") from None
     if occurred_at > now() + FUTURE_TOLERANCE:
         raise RuleViolation("nothing is recorded as having happened in the future",
                             f"occurred_at {occurred_at.isoformat()} lies in the future")

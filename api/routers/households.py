@@ -7,7 +7,8 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.deps import CaseloadDep, CaughtUpDep, CommandDep, HouseholdsDep, PrincipalDep
@@ -17,6 +18,9 @@ from api.schemas.views import CaseloadItem, CaseloadPage, CommandResult, Househo
 from domain.values import Intensity, cadence_days
 
 router = APIRouter(prefix="/api/households", tags=["households"])
+
+# PostgreSQL text cannot hold NUL characters; refused here rather than failing in the query.
+NO_NUL = r"^[^\x00]*$"
 
 
 @router.post("", status_code=201, response_model=CommandResult, responses=COMMAND_RESPONSES,
@@ -37,8 +41,8 @@ def caseload(
     _principal: PrincipalDep,
     view: CaseloadDep,
     _caught_up: CaughtUpDep,
-    team: Annotated[str | None, Query(max_length=100)] = None,
-    coordinator: Annotated[str | None, Query(max_length=100)] = None,
+    team: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    coordinator: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     intensity: Intensity | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     due_before: Annotated[date | None, Query(description="Only check-ins due on or before this date")] = None,
@@ -49,7 +53,8 @@ def caseload(
         rows, next_cursor = view.page(team=team, coordinator=coordinator, intensity=intensity, status=status,
                                       due_before=due_before, cursor=cursor, limit=limit)
     except ValueError as error:
-        raise HTTPException(422, f"cursor: {error}") from None
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
+                                       "input": cursor}]) from None
     items = [CaseloadItem.model_validate(row, from_attributes=True) for row in rows]
     return CaseloadPage(items=items, next_cursor=next_cursor)
 

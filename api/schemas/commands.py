@@ -4,10 +4,10 @@ Nothing is mandatory that the situation does not need."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from domain.values import ClosureReason, ContactKind, Intensity, LifeDomain, Phase, SupportLevel, Urgency
 
@@ -17,7 +17,34 @@ Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
 ItemId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Score = Annotated[int, Field(ge=1, le=5)]
 Days = Annotated[int, Field(ge=1, le=366)]
-OccurredAt = Annotated[AwareDatetime | None, Field(
+
+
+def _on_the_calendar(moment: datetime | None) -> datetime | None:
+    """A moment that has a UTC equivalent: 0001-01-01T00:00+01:00 has none and would overflow."""
+    if moment is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("lies outside the supported calendar") from None
+    return moment
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL characters: refuse them here, before a view chokes on them."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+OccurredAt = Annotated[AwareDatetime | None, AfterValidator(_on_the_calendar), Field(
     default=None, description="When it happened in the world (ISO 8601 with offset); defaults to now. "
     "May lie in the past, never in the future.")]
 
@@ -26,8 +53,19 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
     occurred_at: OccurredAt = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _without_nul(value)
+
     def fields(self) -> dict[str, Any]:
         return self.model_dump()
+
+
+def _days_from_today(days: int, *, at: str | None = None) -> str:
+    """Example dates relative to the day the service started, so examples stay valid."""
+    day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    return f"{day}T{at}" if at else day
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -79,7 +117,7 @@ class SignalIn(Command):
 
 class ContactIn(Command):
     model_config = _example(kind="huisbezoek", summary="Post doorgenomen; afspraak met schuldhulp gemaakt.",
-                            life_domains=["finances"], occurred_at="2026-11-20T10:30:00+01:00")
+                            life_domains=["finances"], occurred_at=_days_from_today(-1, at="10:30:00+01:00"))
     kind: ContactKind
     summary: Text = ""
     life_domains: list[LifeDomain] = Field(default_factory=list, max_length=13)
@@ -117,7 +155,7 @@ class ReasonIn(Command):
 
 class AgreementIn(Command):
     model_config = _example(who="Sanne", what="Belt de woningcorporatie over een betalingsregeling",
-                            due="2026-12-01")
+                            due=_days_from_today(9))
     who: Name
     what: Annotated[str, Field(min_length=1, max_length=2_000)]
     due: date | None = None
@@ -159,13 +197,13 @@ class CheckInCompletion(Command):
 
 
 class CheckInReschedule(Command):
-    model_config = _example(due="2026-12-03", reason="Gezin op vakantie")
+    model_config = _example(due=_days_from_today(11), reason="Gezin op vakantie")
     due: date
     reason: Annotated[str, Field(max_length=2_000)] = ""
 
 
 class CheckInCancellation(Command):
-    model_config = _example(reason="Dubbel gepland", next_due_on="2026-12-10")
+    model_config = _example(reason="Dubbel gepland", next_due_on=_days_from_today(18))
     reason: Reason
     next_due_on: date | None = Field(default=None, description="Date of the replacement; by cadence when left out.")
 
