@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from fastapi import FastAPI
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         env = eventsourcing_env(settings)
-        app.state.households = Households(env=env)
+        # Sync routes run in threads; more threads than connections only queue on the pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
+        app.state.households = Households(env=env, background_snapshots=True)
         app.state.caseload = (
             InfrastructureFactory.construct(Environment(CaseloadProjection.name, {**os.environ, **env}))
             .tracking_recorder(CaseloadView)

@@ -9,16 +9,19 @@ the caller asked for exactly that version, and a race is reported instead.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError, Transcoding
 
 from domain.corrections import item_field
 from domain.errors import Contention, NotFound, StaleVersion
@@ -66,6 +69,33 @@ class Idempotency:
 class Households(Application[UUID]):
     name = "Waakvlam"
     snapshotting_intervals = {Household: 50}
+
+    def __init__(self, env: dict[str, str] | None = None, *, background_snapshots: bool = False) -> None:
+        """With `background_snapshots` a snapshot is saved after the command has
+        answered (a server's choice: a snapshot is derived data, never needed to
+        answer, and saving it in the request costs every 50th caller)."""
+        super().__init__(env)
+        # Commands on one household wait for each other in this process rather
+        # than race and retry; races with other processes are still retried.
+        self._household_locks = [threading.RLock() for _ in range(256)]
+        self._snapshotter = ThreadPoolExecutor(1, "snapshots") if background_snapshots else None
+
+    def close(self) -> None:
+        snapshotter = getattr(self, "_snapshotter", None)  # close() also runs from __del__
+        if snapshotter is not None:
+            snapshotter.shutdown(wait=True)
+        super().close()
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        if self._snapshotter is None:
+            super()._take_snapshots(processing_event)
+        else:
+            self._snapshotter.submit(self._take_snapshots_quietly, processing_event)
+
+    def _take_snapshots_quietly(self, processing_event: Any) -> None:
+        # A snapshot that cannot be saved now is taken at the next interval.
+        with contextlib.suppress(PersistenceError, RecordConflictError):
+            super()._take_snapshots(processing_event)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -188,6 +218,11 @@ class Households(Application[UUID]):
                 command: Callable[[Household, dict[str, Any]], str | None]) -> Outcome:
         expected_version: int | None = kw.pop("expected_version", None)
         idempotency: Idempotency | None = kw.pop("idempotency", None)
+        with self._household_locks[hash(household_id) % len(self._household_locks)]:
+            return self._decide_and_save(household_id, expected_version, idempotency, kw, command)
+
+    def _decide_and_save(self, household_id: UUID, expected_version: int | None, idempotency: Idempotency | None,
+                         kw: dict[str, Any], command: Callable[[Household, dict[str, Any]], str | None]) -> Outcome:
         for attempt in range(MAX_ATTEMPTS):
             household = self.get(household_id)
             if expected_version is not None and household.version != expected_version:

@@ -1,9 +1,15 @@
-"""The event store: the library's PostgreSQL recorder, plus idempotency keys
-recorded in the same transaction as the events they produced.
+"""The event store: the library's PostgreSQL recorder, writing each command's
+events (and its idempotency key, if any) in ONE call to a database function.
 
-A retried request with the same key then finds the first answer, also when the
-first attempt's response was lost on the way back: either the events and the
-key were committed together, or neither was.
+Why a function: the library serialises inserts with an EXCLUSIVE lock on the
+events table, so that positions are handed out in commit order and readers
+never skip an event committed late. Its insert holds that lock across several
+round trips (BEGIN, LOCK, INSERT, fetch, COMMIT); under load writers queue on
+the lock. One statement in autocommit mode holds it for one round trip.
+
+The idempotency key is stored in the same statement: either the events and the
+key are committed together, or neither is. A retried request then finds the
+first answer, also when the first attempt's response was lost on the way back.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
@@ -25,7 +32,9 @@ IDEMPOTENCY_TABLE = "idempotency_keys"
 class IdempotentRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(IDEMPOTENCY_TABLE))
+        schema = Identifier(datastore.schema)
+        keys = SQL("{0}.{1}").format(schema, Identifier(IDEMPOTENCY_TABLE))
+        function = SQL("{0}.{1}").format(schema, Identifier(f"{events_table_name}_insert"))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0} ("
             " principal text NOT NULL,"
@@ -33,29 +42,60 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             " fingerprint text NOT NULL,"
             " outcome jsonb NOT NULL,"
             " recorded_at timestamptz NOT NULL DEFAULT now(),"
-            " PRIMARY KEY (principal, key))"
-        ).format(table))
-        self._insert_key = SQL(
-            "INSERT INTO {0} (principal, key, fingerprint, outcome) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING key"
-        ).format(table)
-        self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(table)
+            " CONSTRAINT idempotency_keys_pkey PRIMARY KEY (principal, key))"
+        ).format(keys))
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {function}("
+            " events {schema}.{event_type}[], key_principal text, key_text text, key_fingerprint text,"
+            " key_outcome jsonb) RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "DECLARE ids bigint[]; "
+            "BEGIN "
+            " SET LOCAL lock_timeout = '{lock_timeout}s'; "
+            " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+            " NOTIFY {channel}; "
+            " WITH inserted AS ("
+            "  INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            "  SELECT originator_id, originator_version, topic, state FROM unnest(events)"
+            "  RETURNING notification_id)"
+            " SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted; "
+            " IF key_text IS NOT NULL THEN"
+            "  INSERT INTO {keys} (principal, key, fingerprint, outcome)"
+            "  VALUES (key_principal, key_text, key_fingerprint,"
+            "          key_outcome || jsonb_build_object('position', ids[array_length(ids, 1)]));"
+            " END IF; "
+            " RETURN QUERY SELECT unnest(ids); "
+            "END; $BODY$"
+        ).format(
+            function=function, schema=schema, keys=keys,
+            event_type=Identifier(self.stored_event_type_name),
+            table=Identifier(events_table_name),
+            channel=Identifier(self.channel_name),
+            lock_timeout=self.datastore.lock_timeout,
+        ))
+        self._insert = SQL("SELECT position FROM {0}(%s, %s, %s, %s, %s) AS inserted(position)").format(function)
+        self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(keys)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
         idempotency: Idempotency | None = kwargs.get("idempotency")
-        if idempotency is None:
-            return super().insert_events(stored_events, **kwargs)
-        # Not the library's pipelined path: that one commits before it re-raises
-        # an error, and a used key must undo the events of its transaction.
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_stored_events(curs, stored_events)  # table lock, NOTIFY, INSERT
-            ids = [row["notification_id"] for row in curs.fetchall()]
-            outcome = dict(idempotency.outcome, position=max(ids) if ids else None)
-            curs.execute(self._insert_key, (idempotency.principal, idempotency.key,
-                                            idempotency.fingerprint, json.dumps(outcome)))
-            if curs.fetchone() is None:
-                raise DuplicateRequest(idempotency.key)  # rolls the transaction back
-        return ids
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        key = (None, None, None, None)
+        if idempotency is not None:
+            key = (idempotency.principal, idempotency.key, idempotency.fingerprint, json.dumps(idempotency.outcome))
+        # Deliberately not retried here on a lost connection: the events may have
+        # been committed. The caller's idempotency key makes its retry safe.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            try:
+                curs.execute(self._insert, (events, *key), prepare=True)
+            except psycopg.errors.UniqueViolation as error:
+                if error.diag.constraint_name == "idempotency_keys_pkey":
+                    raise DuplicateRequest(idempotency.key if idempotency else "") from None
+                raise  # a version race: the library turns it into an IntegrityError
+            return [row["position"] for row in curs.fetchall()]
 
     def find_idempotency_key(self, principal: str, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and outcome stored for a key, if it was used."""
