@@ -26,7 +26,7 @@ DEMO_TOKENS = {
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="waakvlam"'}
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>'", _CHALLENGE)

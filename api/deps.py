@@ -16,15 +16,17 @@ from projections.caseload import CaseloadView
 from waakvlam.settings import Settings
 
 
-def _households(request: Request) -> Households:
+# Trivial dependencies are `async` so that they run on the event loop instead of
+# costing a hop to the thread pool each.
+async def _households(request: Request) -> Households:
     return request.app.state.households
 
 
-def _caseload(request: Request) -> CaseloadView:
+async def _caseload(request: Request) -> CaseloadView:
     return request.app.state.caseload
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
