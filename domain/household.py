@@ -7,6 +7,9 @@ re-checks a rule against today's clock.
 
 The aggregate keeps only what its rules need (open items and their status, not
 every note), so a household with a long history stays cheap to load.
+
+This file is longer than most on purpose: it is one consistency boundary with
+some thirty command/event pairs, and its rules read best side by side.
 """
 
 from __future__ import annotations
