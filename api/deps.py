@@ -74,15 +74,11 @@ def _caught_up(
         return
     deadline = time.monotonic() + settings.catch_up_timeout
     pause = 0.005
-    while not caseload.has_tracking_id(caseload_app_name(), after):
+    while not caseload.has_tracking_id(Households.name, after):
         if time.monotonic() > deadline:
             raise CatchUpTimeout(f"the caseload has not yet caught up with position {after}")
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
-
-
-def caseload_app_name() -> str:
-    return Households.name
 
 
 CaughtUpDep = Annotated[None, Depends(_caught_up)]

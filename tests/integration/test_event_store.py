@@ -88,3 +88,23 @@ def test_an_intent_command_retries_a_version_race(households, env):
     assert outcome.version == 4
     kinds = [type(e).__name__ for e in households.events.get(household_id)]
     assert kinds.count("ContactRecorded") == 2
+
+
+def test_a_server_saves_snapshots_after_answering_and_they_serve_the_next_load(env, settings, database_url):
+    server_side = Households(env=env, background_snapshots=True)
+    try:
+        household_id = server_side.register(actor="anna", label="Fam. Achtergrond", team="Noord").household_id
+        for _ in range(60):
+            server_side.record_contact(household_id, actor="anna", kind="telefonisch")
+    finally:
+        server_side.close()  # waits for the snapshots still being saved
+    with psycopg.connect(database_url) as conn:
+        (snapshot_version,) = conn.execute(
+            f'SELECT max(originator_version) FROM "{settings.postgres_schema}".waakvlam_snapshots '
+            "WHERE originator_id = %s", (household_id,)).fetchone()
+    assert snapshot_version == 50
+    fresh = Households(env=env)
+    try:
+        assert fresh.get(household_id).version == 62
+    finally:
+        fresh.close()
