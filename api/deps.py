@@ -6,6 +6,7 @@ import hashlib
 import time
 from typing import Annotated
 
+from eventsourcing.postgres import PostgresTrackingRecorder
 from fastapi import Depends, Header, HTTPException, Query, Request
 
 from api.auth import Principal, authenticate
@@ -13,6 +14,7 @@ from api.commands import CommandRunner
 from api.problems import CatchUpTimeout
 from domain.application import Households
 from projections.caseload import CaseloadView
+from projections.plan import PlanView
 from waakvlam.settings import Settings
 
 
@@ -26,6 +28,10 @@ async def _caseload(request: Request) -> CaseloadView:
     return request.app.state.caseload
 
 
+async def _plans(request: Request) -> PlanView:
+    return request.app.state.plans
+
+
 async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -33,6 +39,7 @@ async def _settings(request: Request) -> Settings:
 HouseholdsDep = Annotated[Households, Depends(_households)]
 CaseloadDep = Annotated[CaseloadView, Depends(_caseload)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+PlanViewDep = Annotated[PlanView, Depends(_plans)]
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
@@ -64,21 +71,25 @@ async def _command(
 CommandDep = Annotated[CommandRunner, Depends(_command)]
 
 
-def _caught_up(
-    caseload: CaseloadDep,
-    settings: SettingsDep,
-    after: Annotated[int | None, Query(
-        ge=0, description="Store position of your last write: wait until this view has caught up with it.")] = None,
-) -> None:
-    if after is None:
+AfterQuery = Annotated[int | None, Query(
+    ge=0, description="Store position of your last write: wait until this view has caught up with it.")]
+
+
+def wait_for(view: PostgresTrackingRecorder, position: int | None, timeout: float) -> None:
+    """Block until `view` has processed `position` (bounded by `timeout`)."""
+    if position is None:
         return
-    deadline = time.monotonic() + settings.catch_up_timeout
+    deadline = time.monotonic() + timeout
     pause = 0.005
-    while not caseload.has_tracking_id(Households.name, after):
+    while not view.has_tracking_id(Households.name, position):
         if time.monotonic() > deadline:
-            raise CatchUpTimeout(f"the caseload has not yet caught up with position {after}")
+            raise CatchUpTimeout(f"this view has not yet caught up with position {position}")
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+def _caught_up(caseload: CaseloadDep, settings: SettingsDep, after: AfterQuery = None) -> None:
+    wait_for(caseload, after, settings.catch_up_timeout)
 
 
 CaughtUpDep = Annotated[None, Depends(_caught_up)]

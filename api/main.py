@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from eventsourcing.persistence import InfrastructureFactory
@@ -14,9 +15,10 @@ from fastapi.responses import JSONResponse
 
 from api import problems
 from api.logging import RequestLog
-from api.routers import care, course, households, people, plan
+from api.routers import care, course, households, integrated_plan, people, plan
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
+from projections.plan import PlanProjection, PlanView
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
@@ -32,6 +34,11 @@ Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev
 """
 
 
+def _view(name: str, view_class: type, env: dict[str, str]) -> Any:
+    """A projection's view, built as the worker builds it (same tables)."""
+    return InfrastructureFactory.construct(Environment(name, {**os.environ, **env})).tracking_recorder(view_class)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -42,20 +49,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes run in threads; more threads than connections only queue on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
         app.state.households = Households(env=env, background_snapshots=True)
-        app.state.caseload = (
-            InfrastructureFactory.construct(Environment(CaseloadProjection.name, {**os.environ, **env}))
-            .tracking_recorder(CaseloadView)
-        )
+        app.state.caseload = _view(CaseloadProjection.name, CaseloadView, env)
+        app.state.plans = _view(PlanProjection.name, PlanView, env)
         try:
             yield
         finally:
             app.state.households.close()
             app.state.caseload.datastore.close()
+            app.state.plans.datastore.close()
 
     app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     problems.install(app)
-    for module in (households, people, care, plan, course):
+    for module in (households, integrated_plan, people, care, plan, course):
         app.include_router(module.router)
     app.add_middleware(RequestLog)
 

@@ -117,3 +117,13 @@ def http_server(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def plan_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+    """The plan projection running in this process, as the worker runs it."""
+    from projections.plan import PlanProjection, PlanView
+
+    with ProjectionRunner(application_class=Households, projection_class=PlanProjection,
+                          view_class=PlanView, env=env) as runner:
+        yield runner

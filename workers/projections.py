@@ -17,11 +17,12 @@ from eventsourcing.projection import ProjectionRunner
 
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
+from projections.plan import PlanProjection, PlanView
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import get_settings
 
-PROJECTIONS = [(CaseloadProjection, CaseloadView)]
+PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView)]
 
 
 def run() -> None:

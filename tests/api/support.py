@@ -223,6 +223,7 @@ ROUTES: list[Route] = [
     Route("POST", "/api/households", 201, lambda: {"label": "Fam. Jansen", "team": "Wijkteam Noord"}),
     Route("GET", "/api/households", 200),
     Route("GET", "/api/households/{household_id}", 200),
+    Route("GET", "/api/households/{household_id}/plan", 200),
     _route("/members", 201, lambda: {"name": "Sanne Jansen", "role": "moeder", "birth_year": 1987}),
     _route("/members/{member_id}/remove", 200, lambda: {"reason": "verhuisd"}, a_member),
     _route("/network", 201, lambda: {"name": "Henk de Buurman", "relation": "buurman", "notices_decline": True}),
