@@ -19,14 +19,32 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresSubscription
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Idempotency
 from domain.errors import DuplicateRequest
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
+POLL_INTERVAL = 1.0  # seconds a projection waits for a NOTIFY before it looks anyway
+
+
+class PollingSubscription(PostgresSubscription):
+    """The library's LISTEN/NOTIFY subscription, which also looks for new events
+    every POLL_INTERVAL seconds: a lost notification (a dropped connection, a
+    NOTIFY queue overflow) delays a projection by at most that, never stalls it."""
+
+    def _loop_on_pull(self) -> None:
+        try:
+            self._pull()
+            while not self._has_been_stopped:
+                self._has_been_notified.wait(timeout=POLL_INTERVAL)
+                self._pull()
+        except BaseException as error:
+            if self._thread_error is None:
+                self._thread_error = error
+            self.stop()
 
 
 class IdempotentRecorder(PostgresApplicationRecorder):
@@ -96,6 +114,9 @@ class IdempotentRecorder(PostgresApplicationRecorder):
                     raise DuplicateRequest(idempotency.key if idempotency else "") from None
                 raise  # a version race: the library turns it into an IntegrityError
             return [row["position"] for row in curs.fetchall()]
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        return PollingSubscription(recorder=self, gt=gt, topics=topics)
 
     def find_idempotency_key(self, principal: str, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and outcome stored for a key, if it was used."""

@@ -80,3 +80,22 @@ def test_a_write_is_visible_in_the_caseload_once_the_view_has_caught_up(househol
     assert [r.household_id for r in rows] == [outcome.household_id]
     assert rows[0].last_contact_at is not None
     assert rows[0].next_check_in == households.get(outcome.household_id).next_check_in["due"]
+
+
+def test_a_projection_keeps_up_when_a_notification_is_lost(households, projection_worker, env, settings,
+                                                           database_url):
+    import psycopg
+
+    outcome = households.register(actor="anna", label="Fam. Stil", team="Centrum")
+    view = _view(env)
+    view.wait(households.name, outcome.position, timeout=10)
+    # An event committed without NOTIFY, as when a notification is lost on the way.
+    table = f'"{settings.postgres_schema}".waakvlam_events'
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        (position,) = conn.execute(
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+            f"SELECT originator_id, 3, topic, state FROM {table} WHERE originator_id = %s AND originator_version = 2 "
+            "RETURNING notification_id", (outcome.household_id,)).fetchone()
+
+    view.wait(households.name, position, timeout=10)  # the periodic poll found it
+    assert view.max_tracking_id(households.name) == position
