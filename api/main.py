@@ -15,10 +15,11 @@ from fastapi.responses import JSONResponse
 
 from api import problems
 from api.logging import RequestLog
-from api.routers import care, course, households, integrated_plan, people, plan
+from api.routers import care, course, households, integrated_plan, integrity, people, plan, timeline
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.plan import PlanProjection, PlanView
+from projections.timeline import TimelineProjection, TimelineView
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
@@ -51,17 +52,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.households = Households(env=env, background_snapshots=True)
         app.state.caseload = _view(CaseloadProjection.name, CaseloadView, env)
         app.state.plans = _view(PlanProjection.name, PlanView, env)
+        app.state.timeline = _view(TimelineProjection.name, TimelineView, env)
         try:
             yield
         finally:
             app.state.households.close()
             app.state.caseload.datastore.close()
             app.state.plans.datastore.close()
+            app.state.timeline.datastore.close()
 
     app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     problems.install(app)
-    for module in (households, integrated_plan, people, care, plan, course):
+    for module in (households, integrated_plan, people, care, plan, course, timeline, integrity):
         app.include_router(module.router)
     app.add_middleware(RequestLog)
 

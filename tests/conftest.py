@@ -127,3 +127,23 @@ def plan_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
     with ProjectionRunner(application_class=Households, projection_class=PlanProjection,
                           view_class=PlanView, env=env) as runner:
         yield runner
+
+
+@pytest.fixture
+def timeline_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+    """The timeline projection running in this process, as the worker runs it."""
+    from projections.timeline import TimelineProjection, TimelineView
+
+    with ProjectionRunner(application_class=Households, projection_class=TimelineProjection,
+                          view_class=TimelineView, env=env) as runner:
+        yield runner
+
+
+@pytest.fixture
+def chain_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+    """The chain projection running in this process, as the worker runs it (events read as stored)."""
+    from projections.chain import ChainProjection, ChainView, StoredHouseholds
+
+    with ProjectionRunner(application_class=StoredHouseholds, projection_class=ChainProjection,
+                          view_class=ChainView, env=env) as runner:
+        yield runner

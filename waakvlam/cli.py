@@ -4,6 +4,7 @@
     waakvlam api      the API only
     waakvlam worker   the projection worker only
     waakvlam demo     load the demo municipality (if the store is empty)
+    waakvlam verify   check the hash chain over the stored events (exit code 1 if broken)
 """
 
 from __future__ import annotations
@@ -78,14 +79,26 @@ def run() -> None:
             worker_process.kill()
 
 
+def verify() -> int:
+    from waakvlam.database import database_url
+    from waakvlam.integrity import verify_url
+
+    settings = get_settings()
+    result = verify_url(database_url(settings), settings.postgres_schema)
+    print(result, flush=True)
+    return 0 if result.ok else 1
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "api", "worker", "demo"])
+    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify"])
     args = parser.parse_args(argv)
     if args.command == "demo":
         _share_database()
         print(f"{load_demo_if_empty()} demo households loaded")
+    elif args.command == "verify":
+        sys.exit(verify())
     elif args.command == "api":
         api()
     elif args.command == "worker":

@@ -1,0 +1,39 @@
+"""Tamper evidence: verify the hash chain over the stored events (projections/chain.py)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import HouseholdsDep, PrincipalDep
+from api.routers.common import READ_RESPONSES
+from waakvlam.integrity import verify
+
+router = APIRouter(prefix="/api", tags=["integrity"])
+
+
+class IntegrityReport(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ok": False, "checked": 41, "last_position": 41, "chain_head": 120, "head_hash": None, "pending": 3,
+        "broken_position": 42, "reason": "changed", "detail": "event 42 hashes differently than when it was chained",
+    }]})
+
+    ok: bool = Field(description="Every chained event is stored exactly as it was chained.")
+    checked: int = Field(description="Events verified intact.")
+    last_position: int | None = Field(description="The last position verified intact.")
+    chain_head: int | None = Field(description="The last position the chain worker has chained.")
+    head_hash: str | None = Field(description="SHA-256 (hex) at the chain's head, when ok: keep it elsewhere.")
+    pending: int = Field(description="Events after the chain's head, not yet chained (not a break).")
+    broken_position: int | None = Field(None, description="The FIRST position where the chain breaks.")
+    reason: str | None = Field(None, description="changed, deleted, inserted or relinked.")
+    detail: str | None = None
+
+
+@router.get("/integrity", response_model=IntegrityReport,
+            responses={status: r for status, r in READ_RESPONSES.items() if status != 404},
+            summary="Verify the hash chain over the stored events: the first broken position, if any")
+def integrity(principal: PrincipalDep, households: HouseholdsDep) -> IntegrityReport:
+    datastore = households.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.get_connection() as conn:
+        result = verify(conn, datastore.schema)
+    return IntegrityReport(**result.as_dict())
