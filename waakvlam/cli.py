@@ -4,6 +4,7 @@
     waakvlam api      the API only
     waakvlam worker   the projection worker only
     waakvlam demo     load the demo municipality (if the store is empty)
+    waakvlam projections  each projection's position, lag and whether a worker runs it
     waakvlam verify   check the hash chain over the stored events (exit code 1 if broken)
 """
 
@@ -89,14 +90,25 @@ def verify() -> int:
     return 0 if result.ok else 1
 
 
+def projections() -> None:
+    from waakvlam.database import database_url
+    from workers.status import projection_status
+
+    settings = get_settings()
+    for status in projection_status(database_url(settings), settings.postgres_schema):
+        print(status, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify"])
+    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify", "projections"])
     args = parser.parse_args(argv)
     if args.command == "demo":
         _share_database()
         print(f"{load_demo_if_empty()} demo households loaded")
+    elif args.command == "projections":
+        projections()
     elif args.command == "verify":
         sys.exit(verify())
     elif args.command == "api":

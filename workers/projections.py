@@ -31,6 +31,10 @@ PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView), (
                (ChainProjection, ChainView)]
 
 
+def lease_name(schema: str, projection: str) -> str:
+    return f"{schema}.{projection}"
+
+
 TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease
 
 
@@ -43,7 +47,7 @@ def run() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    leases = {projection.name: Lease(url, f"{settings.postgres_schema}.{projection.name}")
+    leases = {projection.name: Lease(url, lease_name(settings.postgres_schema, projection.name))
               for projection, _ in PROJECTIONS}
     runners: dict[str, ProjectionRunner] = {}
     log.info("worker.started", projections=list(leases), pid=os.getpid())
