@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio.to_thread
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -20,7 +16,7 @@ from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.plan import PlanProjection, PlanView
 from projections.timeline import TimelineProjection, TimelineView
-from waakvlam.database import eventsourcing_env
+from waakvlam.database import eventsourcing_env, open_view
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
 
@@ -35,11 +31,6 @@ Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev
 """
 
 
-def _view(name: str, view_class: type, env: dict[str, str]) -> Any:
-    """A projection's view, built as the worker builds it (same tables)."""
-    return InfrastructureFactory.construct(Environment(name, {**os.environ, **env})).tracking_recorder(view_class)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -50,9 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes run in threads; more threads than connections only queue on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
         app.state.households = Households(env=env, background_snapshots=True)
-        app.state.caseload = _view(CaseloadProjection.name, CaseloadView, env)
-        app.state.plans = _view(PlanProjection.name, PlanView, env)
-        app.state.timeline = _view(TimelineProjection.name, TimelineView, env)
+        app.state.caseload = open_view(CaseloadProjection.name, CaseloadView, env)
+        app.state.plans = open_view(PlanProjection.name, PlanView, env)
+        app.state.timeline = open_view(TimelineProjection.name, TimelineView, env)
         try:
             yield
         finally:

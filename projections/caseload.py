@@ -16,8 +16,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Composed, Identifier
+
+from projections import ViewProjection
 
 TABLE = "caseload"
 
@@ -193,8 +194,5 @@ def decode_cursor(cursor: str) -> tuple[date, UUID]:
         raise ValueError("not a cursor of this list") from error
 
 
-class CaseloadProjection(Projection[CaseloadView]):
+class CaseloadProjection(ViewProjection):
     name = "caseload"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(domain_event, tracking)

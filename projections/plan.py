@@ -16,9 +16,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
+
+from projections import ViewProjection
 
 Doc = dict[str, Any]
 
@@ -304,8 +305,5 @@ class PlanView(PostgresTrackingRecorder):
         return found["doc"] if found else None
 
 
-class PlanProjection(Projection[PlanView]):
+class PlanProjection(ViewProjection):
     name = "plan"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(domain_event, tracking)

@@ -19,8 +19,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Composed, Identifier
+
+from projections import ViewProjection
 
 TABLE = "timeline"
 MAX_SUMMARY = 200
@@ -276,8 +277,5 @@ class TimelineView(PostgresTrackingRecorder):
         return rows, next_cursor
 
 
-class TimelineProjection(Projection[TimelineView]):
+class TimelineProjection(ViewProjection):
     name = "timeline"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(domain_event, tracking)

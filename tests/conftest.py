@@ -54,12 +54,17 @@ def households(env: dict[str, str]) -> Iterator[Households]:
     app.close()
 
 
+def _running(projection: type, view: type, env: dict[str, str]) -> Iterator[ProjectionRunner]:
+    """A projection running in this process, as the worker runs it."""
+    with ProjectionRunner(application_class=getattr(projection, "application_class", Households),
+                          projection_class=projection, view_class=view, env=env) as runner:
+        yield runner
+
+
 @pytest.fixture
 def projection_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
-    """The caseload projection running in this process, as the worker runs it."""
-    with ProjectionRunner(application_class=Households, projection_class=CaseloadProjection,
-                          view_class=CaseloadView, env=env) as runner:
-        yield runner
+    """The caseload projection running in this process."""
+    yield from _running(CaseloadProjection, CaseloadView, env)
 
 
 @pytest.fixture
@@ -124,9 +129,7 @@ def plan_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
     """The plan projection running in this process, as the worker runs it."""
     from projections.plan import PlanProjection, PlanView
 
-    with ProjectionRunner(application_class=Households, projection_class=PlanProjection,
-                          view_class=PlanView, env=env) as runner:
-        yield runner
+    yield from _running(PlanProjection, PlanView, env)
 
 
 @pytest.fixture
@@ -134,16 +137,12 @@ def timeline_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
     """The timeline projection running in this process, as the worker runs it."""
     from projections.timeline import TimelineProjection, TimelineView
 
-    with ProjectionRunner(application_class=Households, projection_class=TimelineProjection,
-                          view_class=TimelineView, env=env) as runner:
-        yield runner
+    yield from _running(TimelineProjection, TimelineView, env)
 
 
 @pytest.fixture
 def chain_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
     """The chain projection running in this process, as the worker runs it (events read as stored)."""
-    from projections.chain import ChainProjection, ChainView, StoredHouseholds
+    from projections.chain import ChainProjection, ChainView
 
-    with ProjectionRunner(application_class=StoredHouseholds, projection_class=ChainProjection,
-                          view_class=ChainView, env=env) as runner:
-        yield runner
+    yield from _running(ChainProjection, ChainView, env)

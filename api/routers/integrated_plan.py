@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime
 
 from api.deps import AfterQuery, HouseholdsDep, PlanViewDep, PrincipalDep, SettingsDep, wait_for
 from api.routers.common import READ_RESPONSES
@@ -26,16 +26,12 @@ def integrated_plan(
     plans: PlanViewDep,
     settings: SettingsDep,
     response: Response,
-    as_of: Annotated[datetime | None, Query(
+    as_of: Annotated[AwareDatetime | None, Query(
         description="What had happened in the world by this moment (ISO 8601 with offset).")] = None,
-    known_at: Annotated[datetime | None, Query(
+    known_at: Annotated[AwareDatetime | None, Query(
         description="What the team had recorded by this moment (ISO 8601 with offset).")] = None,
     after: AfterQuery = None,
 ) -> dict[str, Any]:
-    for name, moment in (("as_of", as_of), ("known_at", known_at)):
-        if moment is not None and moment.tzinfo is None:
-            raise RequestValidationError([{"type": "timezone_aware", "loc": ("query", name),
-                                           "msg": "needs a UTC offset", "input": None}])
     now = datetime.now(UTC)
     if as_of is None and known_at is None:
         wait_for(plans, after, settings.catch_up_timeout)

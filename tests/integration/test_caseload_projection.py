@@ -9,14 +9,12 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
-
 from projections.caseload import CaseloadProjection, CaseloadView, replay
+from waakvlam.database import open_view
 
 
 def _view(env: dict[str, str]) -> CaseloadView:
-    return InfrastructureFactory.construct(Environment(CaseloadProjection.name, env)).tracking_recorder(CaseloadView)
+    return open_view(CaseloadProjection.name, CaseloadView, env)
 
 
 def _write_histories(households, count: int, contacts: int) -> None:

@@ -15,10 +15,8 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
-
 from projections import caseload, plan
+from waakvlam.database import open_view
 
 
 def _start_worker(settings, log: Path) -> subprocess.Popen:
@@ -80,7 +78,7 @@ def test_a_standby_worker_takes_over_within_five_seconds_and_the_views_equal_a_r
         assert took <= 5
 
         last = households.recorder.max_notification_id()
-        views = {name: InfrastructureFactory.construct(Environment(name, env)).tracking_recorder(view_class)
+        views = {name: open_view(name, view_class, env)
                  for name, view_class in (("caseload", caseload.CaseloadView), ("plan", plan.PlanView))}
         for view in views.values():
             view.wait(households.name, last, timeout=30)
