@@ -16,7 +16,8 @@ from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.plan import PlanProjection, PlanView
 from projections.timeline import TimelineProjection, TimelineView
-from waakvlam.database import eventsourcing_env, open_view
+from projections.versions import open_reader
+from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
 
@@ -41,9 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes run in threads; more threads than connections only queue on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
         app.state.households = Households(env=env, background_snapshots=True)
-        app.state.caseload = open_view(CaseloadProjection.name, CaseloadView, env)
-        app.state.plans = open_view(PlanProjection.name, PlanView, env)
-        app.state.timeline = open_view(TimelineProjection.name, TimelineView, env)
+        app.state.caseload = open_reader(CaseloadProjection.name, CaseloadView, env)
+        app.state.plans = open_reader(PlanProjection.name, PlanView, env)
+        app.state.timeline = open_reader(TimelineProjection.name, TimelineView, env)
         try:
             yield
         finally:

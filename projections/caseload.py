@@ -9,6 +9,7 @@ event is applied exactly once, and the SQL that serves the caseload list.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -19,8 +20,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections import ViewProjection
-
-TABLE = "caseload"
+from projections.versions import table_name
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ class CaseloadView(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TABLE))
+        name = table_name(self)
+        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(name))
         self.sql_create_statements.extend([
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
@@ -115,30 +116,39 @@ class CaseloadView(PostgresTrackingRecorder):
                 " version integer NOT NULL,"
                 " due_key date GENERATED ALWAYS AS (COALESCE(next_check_in, DATE '9999-12-31')) STORED)"
             ).format(self.table),
-            SQL("CREATE INDEX IF NOT EXISTS caseload_due_idx ON {0} (due_key, household_id)").format(self.table),
-            SQL("CREATE INDEX IF NOT EXISTS caseload_team_idx ON {0} (team, due_key, household_id)").format(
-                self.table),
-            SQL("CREATE INDEX IF NOT EXISTS caseload_coordinator_idx ON {0} (coordinator, due_key, household_id)"
-                ).format(self.table),
+            SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (due_key, household_id)").format(
+                self.table, Identifier(f"{name}_due_idx")),
+            SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (team, due_key, household_id)").format(
+                self.table, Identifier(f"{name}_team_idx")),
+            SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (coordinator, due_key, household_id)"
+                ).format(self.table, Identifier(f"{name}_coordinator_idx")),
         ])
         placeholders = SQL(", ").join(SQL("%({0})s").format(SQL(c)) for c in COLUMNS)
         updates = SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in COLUMNS[1:])
         self._upsert = SQL("INSERT INTO {0} ({1}) VALUES ({2}) ON CONFLICT (household_id) DO UPDATE SET {3}").format(
             self.table, SQL(", ").join(map(Identifier, COLUMNS)), placeholders, updates)
-        self._select_one = SQL("SELECT {1} FROM {0} WHERE household_id = %s FOR UPDATE").format(
+        self._select_many = SQL("SELECT {1} FROM {0} WHERE household_id = ANY(%s) FOR UPDATE").format(
             self.table, SQL(", ").join(map(Identifier, COLUMNS)))
 
     # ---- writing -------------------------------------------------------------
 
     def apply(self, event: Any, tracking: Tracking) -> None:
+        self.apply_batch([(event, tracking)])
+
+    def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        """Fold a batch of events into the rows they touch; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._select_one, (event.originator_id,), prepare=True)
-            found = curs.fetchone()
-            before = CaseloadRow(**found) if found else None
-            after = fold(before, event)
-            if after is not None and after != before:
-                curs.execute(self._upsert, asdict(after), prepare=True)
-            self._insert_tracking(curs, tracking)
+            curs.execute(self._select_many, (list({event.originator_id for event, _ in batch}),), prepare=True)
+            before = {r["household_id"]: CaseloadRow(**r) for r in curs.fetchall()}
+            after = dict(before)
+            for event, _ in batch:
+                row = fold(after.get(event.originator_id), event)
+                if row is not None:
+                    after[event.originator_id] = row
+            changed = [asdict(row) for key, row in after.items() if before.get(key) != row]
+            if changed:
+                curs.executemany(self._upsert, changed)
+            self._insert_tracking(curs, batch[-1][1])
 
     # ---- reading -------------------------------------------------------------
 

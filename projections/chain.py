@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -67,7 +68,12 @@ class ChainError(Exception):
 
 
 class ChainView(PostgresTrackingRecorder):
-    """The `event_chain` table, written with the tracking position in one transaction."""
+    """The `event_chain` table, written with the tracking position in one transaction.
+
+    Not versioned: the chain is evidence, and rebuilding it from the stored rows
+    would bless whatever was changed in them. It is only ever extended."""
+
+    versioned = False
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -80,30 +86,39 @@ class ChainView(PostgresTrackingRecorder):
             " previous_position bigint,"
             " hash bytea NOT NULL)"
         ).format(self.table))
-        self._select_row = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {0} WHERE notification_id = %s"
+        self._select_rows = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {0}"
+            " WHERE notification_id = ANY(%s)"
         ).format(self.events)
         self._select_head = SQL("SELECT position, hash FROM {0} ORDER BY position DESC LIMIT 1").format(self.table)
         self._insert = SQL("INSERT INTO {0} (position, previous_position, hash) VALUES (%s, %s, %s)").format(
             self.table)
 
     def apply(self, tracking: Tracking) -> None:
-        """Chain the stored row at `tracking.notification_id` onto the chain's head."""
-        position = tracking.notification_id
+        self.apply_batch([tracking])
+
+    def apply_batch(self, batch: Sequence[Tracking]) -> None:
+        """Chain the stored rows at these positions (ascending) onto the chain's head, in one transaction."""
+        positions = [tracking.notification_id for tracking in batch]
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._select_row, (position,), prepare=True)
-            row = curs.fetchone()
-            if row is None:
-                raise ChainError(f"event {position} was delivered but is not in the events table")
+            curs.execute(self._select_rows, (positions,), prepare=True)
+            rows = {row["notification_id"]: row for row in curs.fetchall()}
             curs.execute(self._select_head, prepare=True)
             head = curs.fetchone()
             previous_position, previous_hash = (head["position"], bytes(head["hash"])) if head else (None, GENESIS)
-            if previous_position is not None and previous_position >= position:
-                raise ChainError(f"event {position} is not after the chain's head {previous_position}")
-            digest = link(previous_hash, position, row["originator_id"], row["originator_version"], row["topic"],
-                          row["state"])
-            curs.execute(self._insert, (position, previous_position, digest), prepare=True)
-            self._insert_tracking(curs, tracking)
+            links = []
+            for position in positions:
+                row = rows.get(position)
+                if row is None:
+                    raise ChainError(f"event {position} was delivered but is not in the events table")
+                if previous_position is not None and previous_position >= position:
+                    raise ChainError(f"event {position} is not after the chain's head {previous_position}")
+                digest = link(previous_hash, position, row["originator_id"], row["originator_version"], row["topic"],
+                              row["state"])
+                links.append((position, previous_position, digest))
+                previous_position, previous_hash = position, digest
+            curs.executemany(self._insert, links)
+            self._insert_tracking(curs, batch[-1])
 
     def head(self) -> tuple[int, bytes] | None:
         """The last chained position and its hash, if any."""
@@ -136,3 +151,6 @@ class ChainProjection(Projection[ChainView]):
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         # Whatever the subscription delivered, the view hashes the row as the events table holds it.
         self.view.apply(tracking)
+
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        self.view.apply_batch([tracking for _, tracking in batch])

@@ -9,7 +9,7 @@ coordinator reads (trends, the support ladder's shares, time at each intensity).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from projections import ViewProjection
+from projections.versions import table_name
 
 Doc = dict[str, Any]
 
@@ -279,24 +280,35 @@ class PlanView(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier("plan"))
+        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(table_name(self)))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0} ("
             " household_id uuid PRIMARY KEY, version integer NOT NULL, doc jsonb NOT NULL)"
         ).format(self.table))
         self._select = SQL("SELECT doc FROM {0} WHERE household_id = %s").format(self.table)
+        self._select_many = SQL("SELECT household_id, doc FROM {0} WHERE household_id = ANY(%s) FOR UPDATE").format(
+            self.table)
         self._upsert = SQL("INSERT INTO {0} (household_id, version, doc) VALUES (%s, %s, %s) "
                            "ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, doc = EXCLUDED.doc"
                            ).format(self.table)
 
     def apply(self, event: Any, tracking: Tracking) -> None:
+        self.apply_batch([(event, tracking)])
+
+    def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        """Fold a batch of events into the plans they touch; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._select + SQL(" FOR UPDATE"), (event.originator_id,), prepare=True)
-            found = curs.fetchone()
-            doc = fold(found["doc"] if found else None, event)
-            if doc is not None:
-                curs.execute(self._upsert, (event.originator_id, doc["version"], Jsonb(doc)), prepare=True)
-            self._insert_tracking(curs, tracking)
+            curs.execute(self._select_many, (list({event.originator_id for event, _ in batch}),), prepare=True)
+            docs: dict[UUID, Doc | None] = {r["household_id"]: r["doc"] for r in curs.fetchall()}
+            touched: set[UUID] = set()
+            for event, _ in batch:
+                doc = fold(docs.get(event.originator_id), event)
+                if doc is not None:
+                    docs[event.originator_id] = doc
+                    touched.add(event.originator_id)
+            if touched:
+                curs.executemany(self._upsert, [(key, docs[key]["version"], Jsonb(docs[key])) for key in touched])
+            self._insert_tracking(curs, batch[-1][1])
 
     def get(self, household_id: UUID) -> Doc | None:
         with self.datastore.transaction(commit=False) as curs:

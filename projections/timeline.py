@@ -10,7 +10,7 @@ the keyset-paginated query that serves the timeline, newest first.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
@@ -22,8 +22,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections import ViewProjection
+from projections.versions import table_name
 
-TABLE = "timeline"
 MAX_SUMMARY = 200
 
 DOMAIN_NL = {
@@ -214,7 +214,8 @@ class TimelineView(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TABLE))
+        name = table_name(self)
+        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(name))
         self.sql_create_statements.extend([
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
@@ -229,10 +230,10 @@ class TimelineView(PostgresTrackingRecorder):
                 " life_domains text[] NOT NULL,"
                 " PRIMARY KEY (household_id, version))"
             ).format(self.table),
-            SQL("CREATE INDEX IF NOT EXISTS timeline_newest_idx ON {0} "
-                "(household_id, occurred_at DESC, version DESC)").format(self.table),
-            SQL("CREATE INDEX IF NOT EXISTS timeline_kind_idx ON {0} "
-                "(household_id, kind, occurred_at DESC, version DESC)").format(self.table),
+            SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id, occurred_at DESC, version DESC)").format(
+                self.table, Identifier(f"{name}_newest_idx")),
+            SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id, kind, occurred_at DESC, version DESC)").format(
+                self.table, Identifier(f"{name}_kind_idx")),
         ])
         self._insert = SQL("INSERT INTO {0} ({1}) VALUES ({2}) ON CONFLICT (household_id, version) DO NOTHING").format(
             self.table, SQL(", ").join(map(Identifier, COLUMNS)),
@@ -240,9 +241,14 @@ class TimelineView(PostgresTrackingRecorder):
         self._columns = SQL(", ").join(map(Identifier, COLUMNS))
 
     def apply(self, event: Any, tracking: Tracking) -> None:
+        self.apply_batch([(event, tracking)])
+
+    def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        """One row per event; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._insert, asdict(to_row(event, tracking.notification_id)), prepare=True)
-            self._insert_tracking(curs, tracking)
+            curs.executemany(self._insert, [asdict(to_row(event, tracking.notification_id))
+                                            for event, tracking in batch])
+            self._insert_tracking(curs, batch[-1][1])
 
     def rows(self, household_id: UUID) -> list[TimelineRow]:
         """Every row of a household, oldest first (by version)."""

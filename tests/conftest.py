@@ -12,13 +12,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from eventsourcing.projection import ProjectionRunner
 from fastapi.testclient import TestClient
 
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
 from waakvlam.database import embedded_url, eventsourcing_env
 from waakvlam.settings import Settings
+from workers.runner import BatchRunner
 
 
 @pytest.fixture(scope="session")
@@ -54,15 +54,17 @@ def households(env: dict[str, str]) -> Iterator[Households]:
     app.close()
 
 
-def _running(projection: type, view: type, env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def _running(projection: type, view: type, env: dict[str, str]) -> Iterator[BatchRunner]:
     """A projection running in this process, as the worker runs it."""
-    with ProjectionRunner(application_class=getattr(projection, "application_class", Households),
-                          projection_class=projection, view_class=view, env=env) as runner:
-        yield runner
+    with BatchRunner(projection_class=projection, view_class=view, env=env) as runner:
+        try:
+            yield runner
+        finally:
+            runner.view.datastore.close()
 
 
 @pytest.fixture
-def projection_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def projection_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     """The caseload projection running in this process."""
     yield from _running(CaseloadProjection, CaseloadView, env)
 
@@ -76,7 +78,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def live_client(client: TestClient, projection_worker: ProjectionRunner) -> TestClient:
+def live_client(client: TestClient, projection_worker: BatchRunner) -> TestClient:
     """An API client with the projection worker running beside it."""
     return client
 
@@ -125,7 +127,7 @@ def http_server(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def plan_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def plan_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     """The plan projection running in this process, as the worker runs it."""
     from projections.plan import PlanProjection, PlanView
 
@@ -133,7 +135,7 @@ def plan_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
 
 
 @pytest.fixture
-def timeline_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def timeline_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     """The timeline projection running in this process, as the worker runs it."""
     from projections.timeline import TimelineProjection, TimelineView
 
@@ -141,7 +143,7 @@ def timeline_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
 
 
 @pytest.fixture
-def chain_worker(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def chain_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     """The chain projection running in this process, as the worker runs it (events read as stored)."""
     from projections.chain import ChainProjection, ChainView
 

@@ -4,7 +4,8 @@
     waakvlam api      the API only
     waakvlam worker   the projection worker only
     waakvlam demo     load the demo municipality (if the store is empty)
-    waakvlam projections  each projection's position, lag and whether a worker runs it
+    waakvlam projections  each projection's version, position, lag and whether a worker runs it
+    waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
     waakvlam verify   check the hash chain over the stored events (exit code 1 if broken)
 """
 
@@ -91,24 +92,47 @@ def verify() -> int:
 
 
 def projections() -> None:
-    from waakvlam.database import database_url
+    from waakvlam.database import eventsourcing_env
     from workers.status import projection_status
 
-    settings = get_settings()
-    for status in projection_status(database_url(settings), settings.postgres_schema):
+    for status in projection_status(eventsourcing_env(get_settings())):
         print(status, flush=True)
+
+
+def rebuild(name: str) -> int:
+    from waakvlam.database import eventsourcing_env
+    from workers.projections import PROJECTIONS
+    from workers.runner import rebuild as rebuild_projection
+
+    found = {projection.name: (projection, view) for projection, view in PROJECTIONS}
+    if name not in found:
+        print(f"no projection {name!r}; there are: {', '.join(found)}", file=sys.stderr)
+        return 2
+    try:
+        result = rebuild_projection(*found[name], eventsourcing_env(get_settings()),
+                                    progress=lambda done: print(f"  {done} events", end="\r", flush=True))
+    except (ValueError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(result, flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify", "projections"])
+    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify", "projections", "rebuild"])
+    parser.add_argument("projection", nargs="?", help="for rebuild: caseload, plan or timeline")
     args = parser.parse_args(argv)
     if args.command == "demo":
         _share_database()
         print(f"{load_demo_if_empty()} demo households loaded")
     elif args.command == "projections":
         projections()
+    elif args.command == "rebuild":
+        if not args.projection:
+            parser.error("rebuild needs the name of a projection")
+        sys.exit(rebuild(args.projection))
     elif args.command == "verify":
         sys.exit(verify())
     elif args.command == "api":

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
 from psycopg.conninfo import conninfo_to_dict
 
 from waakvlam.settings import Settings
 
 _embedded: dict[Path, Any] = {}
-T = TypeVar("T")
 
 
 def embedded_url(data_dir: Path) -> str:
@@ -36,11 +33,6 @@ def embedded_url(data_dir: Path) -> str:
 
 def database_url(settings: Settings) -> str:
     return settings.database_url or embedded_url(settings.data_dir)
-
-
-def open_view(name: str, view_class: type[T], env: dict[str, str]) -> T:
-    """A projection's view, built as the worker's ProjectionRunner builds it (same tables)."""
-    return InfrastructureFactory.construct(Environment(name, {**os.environ, **env})).tracking_recorder(view_class)
 
 
 def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, str]:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from queue import Empty
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
+from eventsourcing.persistence import ApplicationRecorder, ShutDown, StoredEvent, Subscription
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresSubscription
 from psycopg.sql import SQL, Identifier
 
@@ -34,6 +35,24 @@ class PollingSubscription(PostgresSubscription):
     """The library's LISTEN/NOTIFY subscription, which also looks for new events
     every POLL_INTERVAL seconds: a lost notification (a dropped connection, a
     NOTIFY queue overflow) delays a projection by at most that, never stalls it."""
+
+    def next_batch(self, limit: int = 2000) -> list[Any]:
+        """The next notification (blocking, like next()) and whatever else has
+        already been read, up to `limit`: a projection catching up writes in
+        large transactions, one keeping up in small ones."""
+        batch = [next(self)]
+        while len(batch) < limit:
+            if self._notifications_index == len(self._notifications):
+                try:
+                    self._notifications = self._notifications_queue.get_nowait()
+                except (Empty, ShutDown):
+                    break
+                self._notifications_queue.task_done()
+                self._notifications_index = 0
+            end = min(len(self._notifications), self._notifications_index + limit - len(batch))
+            batch.extend(self._notifications[self._notifications_index:end])
+            self._notifications_index = end
+        return batch
 
     def _loop_on_pull(self) -> None:
         try:

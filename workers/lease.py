@@ -12,6 +12,11 @@ from __future__ import annotations
 import psycopg
 
 
+def lease_name(env: dict[str, str], table: str) -> str:
+    """The lease of whoever writes `table` (in the environment's schema)."""
+    return f"{env.get('POSTGRES_SCHEMA') or 'public'}.{table}"
+
+
 class Lease:
     def __init__(self, database_url: str, name: str) -> None:
         self.database_url = database_url

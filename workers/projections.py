@@ -15,27 +15,27 @@ import sys
 import threading
 
 import structlog
-from eventsourcing.projection import ProjectionRunner
 
-from domain.application import Households
+from projections import versions
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.chain import ChainProjection, ChainView
 from projections.plan import PlanProjection, PlanView
 from projections.timeline import TimelineProjection, TimelineView
-from waakvlam.database import database_url, eventsourcing_env
+from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import get_settings
-from workers.lease import Lease
+from workers.lease import Lease, lease_name
+from workers.runner import BatchRunner
 
 PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView), (TimelineProjection, TimelineView),
                (ChainProjection, ChainView)]
 
-
-def lease_name(schema: str, projection: str) -> str:
-    return f"{schema}.{projection}"
+TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease (and looks for a new version)
 
 
-TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease
+def table_of(name: str, version: int | None) -> str:
+    """The table a projection's worker writes: its active version's, or its one table."""
+    return name if version is None else versions.physical(name, version)
 
 
 def run() -> None:
@@ -43,36 +43,59 @@ def run() -> None:
     configure_logging(settings.log_level)
     log = structlog.get_logger("worker")
     env = eventsourcing_env(settings)
-    url = database_url(settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    leases = {projection.name: Lease(url, lease_name(settings.postgres_schema, projection.name))
-              for projection, _ in PROJECTIONS}
-    runners: dict[str, ProjectionRunner] = {}
-    log.info("worker.started", projections=list(leases), pid=os.getpid())
+    for projection, view in PROJECTIONS:
+        if versions.versioned(view):
+            versions.ensure(projection.name, view, env)
+    leases: dict[str, Lease] = {}
+    runners: dict[str, BatchRunner] = {}
+    log.info("worker.started", projections=[p.name for p, _ in PROJECTIONS], pid=os.getpid())
     try:
         while not stop.is_set():
+            active = versions.active_versions(env)
             for projection, view in PROJECTIONS:
-                lease, runner = leases[projection.name], runners.get(projection.name)
+                name = projection.name
+                wanted = active.get(name) if versions.versioned(view) else None
+                runner = runners.get(name)
+                if runner is not None and runner.version != wanted:
+                    # A rebuild switched readers to a new version: stop writing the old one, then let go of it.
+                    _stop(runners.pop(name), log)
+                    leases.pop(name).release()
+                    log.info("projection.switched", projection=name, version=wanted, pid=os.getpid())
+                    runner = None
                 if runner is None:
+                    lease = leases.get(name)
+                    if lease is None or lease.name != lease_name(env, table_of(name, wanted)):
+                        lease = leases[name] = Lease(versions.conninfo(env), lease_name(env, table_of(name, wanted)))
                     if lease.try_acquire():
-                        runners[projection.name] = ProjectionRunner(
-                            application_class=getattr(projection, "application_class", Households),
-                            projection_class=projection, view_class=view, env=env)
-                        log.info("projection.active", projection=projection.name, pid=os.getpid())
-                elif not lease.still_held():
-                    runners.pop(projection.name).stop()
-                    log.warning("projection.lease_lost", projection=projection.name, pid=os.getpid())
+                        runners[name] = BatchRunner(projection_class=projection, view_class=view, env=env,
+                                                    version=wanted)
+                        log.info("projection.active", projection=name, version=wanted, pid=os.getpid())
+                elif not leases[name].still_held():
+                    _stop(runners.pop(name), log)
+                    leases.pop(name)
+                    log.warning("projection.lease_lost", projection=name, pid=os.getpid())
                 else:
                     runner.run_forever(timeout=0)  # re-raises a projection's error
             stop.wait(TAKEOVER_INTERVAL)
     finally:
         for runner in runners.values():
-            runner.stop()
+            _stop(runner, log)
         for lease in leases.values():
             lease.release()
         log.info("worker.stopped", pid=os.getpid())
+
+
+def _stop(runner: BatchRunner, log: structlog.typing.FilteringBoundLogger) -> None:
+    """Stop a runner and wait until its threads have finished writing."""
+    try:
+        runner.__exit__(None, None, None)
+    except Exception as error:  # the runner is being let go of; its error must not stop the others
+        log.error("projection.stopped_with_error", error=type(error).__name__)
+    finally:
+        runner.view.datastore.close()
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from projections.caseload import CaseloadProjection, CaseloadView, replay
-from waakvlam.database import open_view
+from projections.versions import open_reader
 
 
 def _view(env: dict[str, str]) -> CaseloadView:
-    return open_view(CaseloadProjection.name, CaseloadView, env)
+    return open_reader(CaseloadProjection.name, CaseloadView, env)
 
 
 def _write_histories(households, count: int, contacts: int) -> None:

@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from projections import caseload, plan
-from waakvlam.database import open_view
+from projections.versions import open_reader
+from workers.projections import PROJECTIONS
+
+ALL = {projection.name for projection, _ in PROJECTIONS}
 
 
 def _start_worker(settings, log: Path) -> subprocess.Popen:
@@ -65,7 +68,7 @@ def test_a_standby_worker_takes_over_within_five_seconds_and_the_views_equal_a_r
     active = _start_worker(settings, first)
     standby = None
     try:
-        _wait_until(lambda: _active(first) == {"caseload", "plan"}, timeout=30)
+        _wait_until(lambda: _active(first) == ALL, timeout=30)
         standby = _start_worker(settings, second)
         time.sleep(2)  # the standby keeps trying, and must not get in
         assert _active(second) == set()
@@ -74,11 +77,11 @@ def test_a_standby_worker_takes_over_within_five_seconds_and_the_views_equal_a_r
         active.wait()
         for household_id in ids:
             households.record_contact(household_id, actor="anna", kind="telefonisch")
-        took = _wait_until(lambda: _active(second) == {"caseload", "plan"}, timeout=10)
+        took = _wait_until(lambda: _active(second) == ALL, timeout=10)
         assert took <= 5
 
         last = households.recorder.max_notification_id()
-        views = {name: open_view(name, view_class, env)
+        views = {name: open_reader(name, view_class, env)
                  for name, view_class in (("caseload", caseload.CaseloadView), ("plan", plan.PlanView))}
         for view in views.values():
             view.wait(households.name, last, timeout=30)

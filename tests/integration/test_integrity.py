@@ -13,10 +13,10 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.projection import ProjectionRunner
 
-from projections.chain import EVENTS_TABLE, GENESIS, ChainProjection, ChainView, StoredHouseholds, canonical_row, link
+from projections.chain import EVENTS_TABLE, GENESIS, ChainProjection, ChainView, canonical_row, link
 from waakvlam.integrity import verify_url
+from workers.runner import BatchRunner
 
 TIMEOUT = 30
 
@@ -83,8 +83,7 @@ def test_an_intact_store_verifies_in_one_walk_and_in_small_batches_alike(househo
 
 
 def test_events_not_yet_chained_are_pending_not_broken(households, env, settings):
-    with ProjectionRunner(application_class=StoredHouseholds, projection_class=ChainProjection,
-                          view_class=ChainView, env=env) as runner:
+    with BatchRunner(projection_class=ChainProjection, view_class=ChainView, env=env) as runner:
         chained = _write(households, 2)
         runner.wait(chained, timeout=TIMEOUT)
     last = _write(households, 1)  # events the stopped worker has not chained

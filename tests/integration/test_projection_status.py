@@ -6,24 +6,25 @@ import os
 import subprocess
 import sys
 
-from workers.lease import Lease
-from workers.projections import lease_name
+from workers.lease import Lease, lease_name
 from workers.status import projection_status
 
 
-def test_the_status_shows_a_running_projection_caught_up_and_the_others_behind(households, plan_worker, settings):
+def test_the_status_shows_a_running_projection_caught_up_and_the_others_behind(households, plan_worker, settings,
+                                                                                 env):
     for n in range(3):
         households.register(actor="anna", label=f"Fam. {n}", team="Noord")
     head = households.recorder.max_notification_id()
     plan_worker.wait(head, timeout=10)
-    lease = Lease(settings.database_url, lease_name(settings.postgres_schema, "plan"))
+    lease = Lease(settings.database_url, lease_name(env, "plan_v1"))
     assert lease.try_acquire()
     try:
-        statuses = {s.name: s for s in projection_status(settings.database_url, settings.postgres_schema)}
+        statuses = {s.name: s for s in projection_status(env)}
     finally:
         lease.release()
 
-    assert (statuses["plan"].position, statuses["plan"].lag, statuses["plan"].active) == (head, 0, True)
+    assert (statuses["plan"].version, statuses["plan"].position, statuses["plan"].lag, statuses["plan"].active) == (
+        1, head, 0, True)
     assert (statuses["caseload"].position, statuses["caseload"].lag, statuses["caseload"].active) == (None, 6, False)
     assert all(s.head == head for s in statuses.values())
 

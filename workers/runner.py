@@ -1,0 +1,164 @@
+"""Running a projection: the library's runner, fed in batches, on a versioned view.
+
+`BatchRunner` is the library's `ProjectionRunner` with two differences. It hands
+the projection every notification the subscription has already read (up to
+`BATCH`) at once, so one transaction writes many events: a projection catching
+up after a restart or a burst writes large batches, one keeping up writes small
+ones, and its lag stays near one round trip. And it writes the projection's
+active version (`NAME_vN`, see `projections.versions`), not a fixed table.
+
+`rebuild()` fills a NEW version from the event store in large batches while the
+active version keeps serving, then switches readers over when it has caught up.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from traceback import format_exc
+from typing import Any
+from warnings import warn
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import ApplicationSubscription, BaseProjectionRunner
+
+from domain.application import Households
+from projections import versions
+from workers.lease import Lease, lease_name
+
+BATCH = 2000  # the most events one live transaction folds
+REBUILD_BATCH = 5000  # events read and written per transaction by a rebuild
+# A runner writes from one thread and reads from another: two connections each for
+# its view and its application, not the API's pool size (which opens that many at once).
+SMALL_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
+
+
+def application_class(projection: type) -> type:
+    return getattr(projection, "application_class", Households)
+
+
+class BatchRunner(BaseProjectionRunner[Any]):
+    def __init__(self, *, projection_class: type, view_class: type, env: dict[str, str],
+                 version: int | None = None) -> None:
+        name, env = projection_class.name, {**env, **SMALL_POOL}
+        if versions.versioned(view_class):
+            self.version: int | None = version or versions.ensure(name, view_class, env)
+            self.table = versions.physical(name, self.version)
+        else:
+            self.version, self.table = None, name
+        self.view = versions.construct(self.table, view_class, env, create=True)
+        self.projection = projection_class(view=self.view)
+        super().__init__(projection=self.projection, application_class=application_class(projection_class),
+                         tracking_recorder=self.view, topics=self.projection.topics, env=env)
+
+    @staticmethod
+    def _process_events_loop(subscription: ApplicationSubscription[Any], projection: Any, is_stopping: Any,
+                             runner: weakref.ReferenceType[Any]) -> None:
+        """As the library's loop, but a batch at a time."""
+        try:
+            while True:
+                try:
+                    notifications = subscription.subscription.next_batch(BATCH)  # type: ignore[attr-defined]
+                except StopIteration:
+                    break
+                projection.process_batch([(subscription.mapper.to_domain_event(n), Tracking(subscription.name, n.id))
+                                          for n in notifications])
+        except BaseException as error:
+            _runner = runner()
+            if _runner is not None:
+                _runner._thread_error = error
+            else:
+                warn("ProjectionRunner was deleted before error could be assigned:\n" + format_exc(),
+                     RuntimeWarning, stacklevel=2)
+        finally:
+            is_stopping.set()
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    name: str
+    version: int
+    previous: int
+    events: int
+    seconds: float
+    retired: bool = False  # the previous version's tables are dropped
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def __str__(self) -> str:
+        return (f"{self.name}: version {self.version} built from {self.events} events in {self.seconds:.1f} s"
+                f" ({self.rate:,.0f} events/s); readers switched from version {self.previous}"
+                + ("" if self.retired else f" (version {self.previous} is still in use and was kept)"))
+
+
+def catch_up(projection_class: type, view: Any, env: dict[str, str], *, batch: int = REBUILD_BATCH,
+             progress: Callable[[int], None] | None = None) -> int:
+    """Feed `view` every event after its position, `batch` at a time, until none is left; the count."""
+    app = application_class(projection_class)(env={**env, **SMALL_POOL})
+    projection = projection_class(view=view)
+    done = 0
+    try:
+        position = view.max_tracking_id(app.name) or 0
+        while True:
+            notifications = app.recorder.select_notifications(start=position, limit=batch, inclusive_of_start=False)
+            if not notifications:
+                return done
+            projection.process_batch([(app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+                                      for n in notifications])
+            position = notifications[-1].id
+            done += len(notifications)
+            if progress:
+                progress(done)
+    finally:
+        app.close()
+
+
+def rebuild(projection_class: type, view_class: type, env: dict[str, str], *, batch: int = REBUILD_BATCH,
+            progress: Callable[[int], None] | None = None) -> RebuildResult:
+    """Build the next version of a projection from the whole event store while the
+    active version keeps serving; switch readers to it once it has caught up."""
+    name = projection_class.name
+    if not versions.versioned(view_class):
+        raise ValueError(f"{name} is not rebuilt: it is evidence, and is only ever extended")
+    previous = versions.ensure(name, view_class, env)
+    building = Lease(versions.conninfo(env), lease_name(env, f"{name}.rebuild"))
+    if not building.try_acquire():
+        raise RuntimeError(f"another rebuild of {name} is running")
+    try:
+        for left_over in (v for v in versions.stored_versions(name, env) if v > previous):
+            versions.drop(name, left_over, env)  # an interrupted rebuild's: start afresh
+        version = max([*versions.stored_versions(name, env), previous]) + 1
+        started = time.perf_counter()
+        view = versions.construct(versions.physical(name, version), view_class, {**env, **SMALL_POOL}, create=True)
+        try:
+            events = catch_up(projection_class, view, env, batch=batch, progress=progress)
+            # What arrived while the bulk was written is little: fold it too, then switch.
+            events += catch_up(projection_class, view, env, batch=batch)
+            seconds = time.perf_counter() - started
+            versions.switch(name, version, env)
+        finally:
+            view.datastore.close()
+    finally:
+        building.release()
+    retired = retire(name, previous, env)
+    return RebuildResult(name, version, previous, events, seconds, retired)
+
+
+def retire(name: str, version: int, env: dict[str, str], *, timeout: float = 30.0) -> bool:
+    """Drop an old version once no worker runs it: a worker gives up a version's
+    lease only after its runner stopped writing. False if one still ran it at the timeout."""
+    lease = Lease(versions.conninfo(env), lease_name(env, versions.physical(name, version)))
+    deadline = time.monotonic() + timeout
+    while not lease.try_acquire():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    try:
+        versions.drop(name, version, env)
+    finally:
+        lease.release()
+    return True
