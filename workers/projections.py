@@ -91,11 +91,9 @@ def run() -> None:
 def _stop(runner: BatchRunner, log: structlog.typing.FilteringBoundLogger) -> None:
     """Stop a runner and wait until its threads have finished writing."""
     try:
-        runner.__exit__(None, None, None)
+        runner.close()
     except Exception as error:  # the runner is being let go of; its error must not stop the others
         log.error("projection.stopped_with_error", error=type(error).__name__)
-    finally:
-        runner.view.datastore.close()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,18 @@ class BatchRunner(BaseProjectionRunner[Any]):
         super().__init__(projection=self.projection, application_class=application_class(projection_class),
                          tracking_recorder=self.view, topics=self.projection.topics, env=env)
 
+    def close(self) -> None:
+        """Stop, wait until the runner's threads have finished writing, and let go of connections.
+        Raises the error that stopped the runner, if one did."""
+        self.stop()
+        self._stop_thread.join()
+        self._processing_thread.join()
+        self.app.close()
+        self.view.datastore.close()
+        if self._thread_error is not None:
+            error, self._thread_error = self._thread_error, None
+            raise error
+
     @staticmethod
     def _process_events_loop(subscription: ApplicationSubscription[Any], projection: Any, is_stopping: Any,
                              runner: weakref.ReferenceType[Any]) -> None:

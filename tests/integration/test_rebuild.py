@@ -92,6 +92,7 @@ def test_a_rebuild_serves_the_old_version_until_the_new_one_has_caught_up_then_s
     assert {"plan_v2", "plan_v2_tracking"} <= _tables(settings)
     assert not {"plan_v1", "plan_v1_tracking"} & _tables(settings)
     assert _logged(log, "projection.switched")[0]["version"] == 2
+    assert _logged(log, "worker.stopped") and not _logged(log, "projection.stopped_with_error")
     events = list(_events(households))
     live = {h: reader.get(h) for h in ids}
     assert _checksum(live) == _checksum({h: plan.replay(e for e in events if e.originator_id == h) for h in ids})
