@@ -25,6 +25,7 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordCo
 
 from domain.corrections import item_field
 from domain.errors import Contention, NotFound, StaleVersion
+from domain.history import HistoryCache
 from domain.household import Household
 
 MAX_ATTEMPTS = 30
@@ -79,6 +80,11 @@ class Households(Application[UUID]):
         # than race and retry; races with other processes are still retried.
         self._household_locks = [threading.RLock() for _ in range(256)]
         self._snapshotter = ThreadPoolExecutor(1, "snapshots") if background_snapshots else None
+        self._histories = HistoryCache(lambda household_id, after: self.events.get(household_id, gt=after))
+
+    def history(self, household_id: UUID) -> tuple[Any, ...]:
+        """Every event of a household in version order, for "as of" questions (cached, never stale)."""
+        return self._histories.get(household_id)
 
     def close(self) -> None:
         snapshotter = getattr(self, "_snapshotter", None)  # close() also runs from __del__

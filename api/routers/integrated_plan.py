@@ -39,7 +39,7 @@ def integrated_plan(
         at = now
     else:
         # The same fold as the live view, over the household's own events.
-        doc = plan_as_of(households.events.get(household_id), as_of=as_of, known_at=known_at)
+        doc = plan_as_of(households.history(household_id), as_of=as_of, known_at=known_at)
         at = min(m for m in (as_of, known_at, now) if m is not None)
     if doc is None:
         raise NotFound(f"household {household_id} does not exist (at that moment)")
