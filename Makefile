@@ -24,6 +24,7 @@ test: $(STAMP)
 ## bench: run the benchmarks and print their figures
 bench: $(STAMP)
 	$(BIN)/python benchmarks/write_path.py
+	$(BIN)/python benchmarks/read_path.py
 
 ## lint: ruff
 lint: $(STAMP)
