@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -235,9 +235,7 @@ class TimelineView(PostgresTrackingRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id, kind, occurred_at DESC, version DESC)").format(
                 self.table, Identifier(f"{name}_kind_idx")),
         ])
-        self._insert = SQL("INSERT INTO {0} ({1}) VALUES ({2}) ON CONFLICT (household_id, version) DO NOTHING").format(
-            self.table, SQL(", ").join(map(Identifier, COLUMNS)),
-            SQL(", ").join(SQL("%({0})s").format(SQL(c)) for c in COLUMNS))
+        self._copy = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, COLUMNS)))
         self._columns = SQL(", ").join(map(Identifier, COLUMNS))
 
     def apply(self, event: Any, tracking: Tracking) -> None:
@@ -246,8 +244,11 @@ class TimelineView(PostgresTrackingRecorder):
     def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
         """One row per event; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(self._insert, [asdict(to_row(event, tracking.notification_id))
-                                            for event, tracking in batch])
+            # COPY: a row per event, never one twice (the rows and the position commit together).
+            with curs.copy(self._copy) as copy:
+                for event, tracking in batch:
+                    row = to_row(event, tracking.notification_id)
+                    copy.write_row([getattr(row, column) for column in COLUMNS])
             self._insert_tracking(curs, batch[-1][1])
 
     def rows(self, household_id: UUID) -> list[TimelineRow]:

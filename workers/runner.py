@@ -29,7 +29,8 @@ from projections import versions
 from workers.lease import Lease, lease_name
 
 BATCH = 2000  # the most events one live transaction folds
-REBUILD_BATCH = 5000  # events read and written per transaction by a rebuild
+REBUILD_BATCH = 100_000  # events folded per transaction by a rebuild
+READ_PAGE = 10_000  # events read from the store per query by a rebuild
 # A runner writes from one thread and reads from another: two connections each for
 # its view and its application, not the API's pool size (which opens that many at once).
 SMALL_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
@@ -108,21 +109,28 @@ class RebuildResult:
 
 
 def catch_up(projection_class: type, view: Any, env: dict[str, str], *, batch: int = REBUILD_BATCH,
-             progress: Callable[[int], None] | None = None) -> int:
-    """Feed `view` every event after its position, `batch` at a time, until none is left; the count."""
+             page: int = READ_PAGE, progress: Callable[[int], None] | None = None) -> int:
+    """Feed `view` every event after its position until none is left, `batch` events per transaction
+    (read `page` at a time); the count. A large batch touches each household's row once for many of its
+    events: in a store of 20,000 households, 5,000 events touch 4,000 rows, 100,000 events 20,000."""
     app = application_class(projection_class)(env={**env, **SMALL_POOL})
     projection = projection_class(view=view)
     done = 0
     try:
         position = view.max_tracking_id(app.name) or 0
         while True:
-            notifications = app.recorder.select_notifications(start=position, limit=batch, inclusive_of_start=False)
-            if not notifications:
+            events: list[tuple[Any, Tracking]] = []
+            while len(events) < batch:
+                notifications = app.recorder.select_notifications(
+                    start=position, limit=min(page, batch - len(events)), inclusive_of_start=False)
+                if not notifications:
+                    break
+                events.extend((app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in notifications)
+                position = notifications[-1].id
+            if not events:
                 return done
-            projection.process_batch([(app.mapper.to_domain_event(n), Tracking(app.name, n.id))
-                                      for n in notifications])
-            position = notifications[-1].id
-            done += len(notifications)
+            projection.process_batch(events)
+            done += len(events)
             if progress:
                 progress(done)
     finally:
