@@ -36,7 +36,6 @@ deleted at the end (then the figures are all that remains). From code:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import heapq
 import math
 import multiprocessing
@@ -46,7 +45,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -381,25 +379,6 @@ def _item(outcome: Outcome) -> str:
 # ---- the command line ----------------------------------------------------------
 
 
-@contextlib.contextmanager
-def database(workdir: Path) -> Iterator[tuple[str, str]]:
-    """(url, description): DATABASE_URL, or an embedded PostgreSQL in `workdir`, removed afterwards
-    (as benchmarks/write_path.py does)."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield url, "DATABASE_URL"
-        return
-    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
-        warnings.simplefilter("ignore")
-        import pgserver
-
-    server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
-    try:
-        yield server.get_uri(), "embedded pgserver in a temporary directory, deleted at the end"
-    finally:
-        server.cleanup()
-
-
 def _other_load(seconds: float = 1.0) -> float:
     """Cores busy on the whole machine over `seconds`, before the fill starts (from /proc/stat)."""
 
@@ -431,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="waakvlam-store-"))
     try:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from benchmarks.write_path import database  # the same database choice as the other benchmarks
+
         with database(workdir) as (url, where):
             if args.replace:
                 with psycopg.connect(url, autocommit=True) as conn:
