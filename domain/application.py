@@ -26,9 +26,11 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordCo
 from domain.corrections import item_field
 from domain.errors import Contention, NotFound, StaleVersion
 from domain.history import HistoryCache
-from domain.household import Household
+from domain.household import Household, now
+from domain.team import Team, TeamPolicy, checked_policy, team_id
 
 MAX_ATTEMPTS = 30
+POLICY_TTL = 5.0  # seconds a team's policy is reused before it is read again (other processes may change it)
 
 
 class DateAsISO(Transcoding):
@@ -81,6 +83,7 @@ class Households(Application[UUID]):
         self._household_locks = [threading.RLock() for _ in range(256)]
         self._snapshotter = ThreadPoolExecutor(1, "snapshots") if background_snapshots else None
         self._histories = HistoryCache(lambda household_id, after: self.events.get(household_id, gt=after))
+        self._policies: dict[str, tuple[float, TeamPolicy]] = {}
 
     def history(self, household_id: UUID) -> tuple[Any, ...]:
         """Every event of a household in version order, for "as of" questions (cached, never stale)."""
@@ -111,15 +114,59 @@ class Households(Application[UUID]):
 
     def get(self, household_id: UUID) -> Household:
         try:
-            return self.repository.get(household_id)
+            household = self.repository.get(household_id)
         except AggregateNotFoundError:
-            raise NotFound(f"household {household_id} does not exist") from None
+            household = None
+        if not isinstance(household, Household):  # the store also holds teams (and signals)
+            raise NotFound(f"household {household_id} does not exist")
+        household.team_cadence = self.team_policy(household.team).cadence
+        return household
+
+    def team_policy(self, team: str) -> TeamPolicy:
+        """The team's policy (the default for a team that never set one); briefly cached."""
+        cached = self._policies.get(team)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            policy = self.repository.get(team_id(team)).policy
+        except AggregateNotFoundError:
+            policy = TeamPolicy()
+        self._policies[team] = (time.monotonic() + POLICY_TTL, policy)
+        return policy
 
     # ---- commands ------------------------------------------------------------
 
     def register(self, *, actor: str, idempotency: Idempotency | None = None, **fields: Any) -> Outcome:
-        household = Household.register(actor=actor, **fields)
+        team_cadence = self.team_policy(str(fields.get("team", "")).strip()).cadence
+        household = Household.register(actor=actor, team_cadence=team_cadence, **fields)
         return self._save(household, None, idempotency)
+
+    def set_team_policy(self, team: str, *, actor: str, idempotency: Idempotency | None = None,
+                        expected_version: int | None = None, **fields: Any) -> Outcome:
+        """Replace a team's policy (cadence, reminders, signal response, lead, addresses)."""
+        policy = checked_policy(**fields)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                found: Team = self.repository.get(team_id(team))
+            except AggregateNotFoundError:
+                found = Team.found(team, actor=actor, occurred_at=now())
+            if expected_version is not None and found.version != expected_version:
+                raise StaleVersion(expected_version, found.version)
+            found.set_policy(policy, actor=actor, occurred_at=now())
+            try:
+                outcome = self._save(found, None, idempotency)
+            except RecordConflictError:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            self._policies.pop(found.name, None)
+            return outcome
+        raise Contention(f"team {team} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+
+    def team_version(self, team: str) -> int:
+        try:
+            return self.repository.get(team_id(team)).version
+        except AggregateNotFoundError:
+            return 0
 
     def add_member(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
         return self._update(household_id, kw, lambda h, f: h.add_member(actor=actor, **f))
@@ -137,7 +184,12 @@ class Households(Application[UUID]):
         return self._update(household_id, kw, lambda h, f: h.assign_coordinator(actor=actor, **f))
 
     def record_signal(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
-        return self._update(household_id, kw, lambda h, f: h.record_signal(actor=actor, **f))
+        def command(household: Household, fields: dict[str, Any]) -> str:
+            urgency = str(fields.get("urgency", "normal"))
+            within = self.team_policy(household.team).signal_check_in_days.get(urgency)
+            return household.record_signal(actor=actor, check_in_within=within, **fields)
+
+        return self._update(household_id, kw, command)
 
     def record_contact(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
         return self._update(household_id, kw, lambda h, f: h.record_contact(actor=actor, **f))

@@ -14,7 +14,7 @@ some thirty command/event pairs, and its rules read best side by side.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -63,6 +63,7 @@ class Household(Aggregate):
         team: str,
         intensity: str = Intensity.LICHT,
         cadence: dict[str, int] | None = None,
+        team_cadence: dict[str, int] | None = None,
         occurred_at: datetime | None = None,
     ) -> Household:
         when = _when(occurred_at)
@@ -76,6 +77,7 @@ class Household(Aggregate):
             intensity=str(choice(Intensity, intensity, "intensity")),
             cadence=validate_cadence(cadence or {}),
         )
+        household.team_cadence = team_cadence
         # The pilot light is lit at registration and never goes out.
         household._schedule_next(actor=actor, after=when, reason="registered")
         return household
@@ -104,6 +106,10 @@ class Household(Aggregate):
         self.closure_reason: str | None = None
         self.closed_at: datetime | None = None
         self.signaleringsplan: dict[str, dict[str, list[str]]] = {}
+
+    # The team's cadence is policy, not history: the application sets it on every
+    # load (domain/team.py); it decides the due date of check-ins scheduled next.
+    team_cadence: dict[str, int] | None = None
 
     # ---- people ------------------------------------------------------------
 
@@ -177,12 +183,20 @@ class Household(Aggregate):
     # ---- what the team sees and does ---------------------------------------
 
     def record_signal(self, *, actor: str, source: str, description: str, life_domains: list[str],
-                      urgency: str = Urgency.NORMAL, occurred_at: datetime | None = None) -> str:
+                      urgency: str = Urgency.NORMAL, occurred_at: datetime | None = None,
+                      signal_id: str | None = None, check_in_within: int | None = None) -> str:
+        """Record a signal (from the team itself, or a partner's report linked by triage:
+        then `signal_id` is the report's id). With `check_in_within` (the team's policy for
+        this urgency), a household at waakvlam or licht is seen within that many days."""
         when = self._check_open(occurred_at)
-        signal_id = new_id()
+        signal_id = signal_id or new_id()
         self._signal_recorded(actor=actor, occurred_at=when, signal_id=signal_id, source=source,
                               description=description, life_domains=_domains(life_domains),
                               urgency=str(choice(Urgency, urgency, "urgency")))
+        if check_in_within is not None and self.intensity in (Intensity.WAAKVLAM, Intensity.LICHT):
+            # Not before today: a signal reported days ago makes the check-in due now, not in the past.
+            due = max(local_date(when) + timedelta(days=check_in_within), local_date(now()))
+            self._bring_check_in_forward(actor=actor, when=max(when, now()), reason="signal", due=due)
         return signal_id
 
     @event("SignalRecorded")
@@ -438,10 +452,10 @@ class Household(Aggregate):
         if self.next_check_in and self.next_check_in["id"] == check_in_id:
             self.next_check_in = None
 
-    def _bring_check_in_forward(self, *, actor: str, when: datetime, reason: str) -> None:
-        """Move the open check-in earlier when the current cadence asks for it."""
+    def _bring_check_in_forward(self, *, actor: str, when: datetime, reason: str, due: date | None = None) -> None:
+        """Move the open check-in earlier when the current cadence (or `due`) asks for it."""
         assert self.next_check_in is not None
-        due = next_due(when, self.intensity, self.cadence)
+        due = due or next_due(when, self.intensity, self.cadence, self.team_cadence)
         if due < self.next_check_in["due"]:
             self._check_in_rescheduled(actor=actor, occurred_at=when, check_in_id=self.next_check_in["id"],
                                        due=due, reason=reason)
@@ -449,7 +463,8 @@ class Household(Aggregate):
     def _schedule_next(self, *, actor: str, after: datetime, reason: str, due: date | None = None) -> str:
         check_in_id = new_id()
         self._check_in_scheduled(actor=actor, occurred_at=after, check_in_id=check_in_id,
-                                 due=due or next_due(after, self.intensity, self.cadence), reason=reason)
+                                 due=due or next_due(after, self.intensity, self.cadence, self.team_cadence),
+                                 reason=reason)
         return check_in_id
 
     @event("CheckInScheduled")

@@ -146,8 +146,10 @@ def validate_cadence(overrides: dict[str, int]) -> dict[str, int]:
     return checked
 
 
-def cadence_days(intensity: str, overrides: dict[str, int]) -> int:
-    return overrides.get(str(intensity), DEFAULT_CADENCE[intensity])
+def cadence_days(intensity: str, overrides: dict[str, int], team: dict[str, int] | None = None) -> int:
+    """Days between check-ins: the household's own cadence, else its team's, else the default."""
+    level = str(intensity)
+    return overrides.get(level) or (team or {}).get(level) or DEFAULT_CADENCE[intensity]
 
 
 def local_date(moment: datetime) -> date:
@@ -155,5 +157,5 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def next_due(after: datetime, intensity: str, overrides: dict[str, int]) -> date:
-    return local_date(after) + timedelta(days=cadence_days(intensity, overrides))
+def next_due(after: datetime, intensity: str, overrides: dict[str, int], team: dict[str, int] | None = None) -> date:
+    return local_date(after) + timedelta(days=cadence_days(intensity, overrides, team))

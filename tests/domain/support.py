@@ -86,8 +86,9 @@ def the_open_check_in(app: Households, household_id: UUID) -> tuple[str, date]:
 
 
 def state(household: Household) -> dict[str, Any]:
-    """Everything a household knows, without its not-yet-saved events."""
-    return {k: v for k, v in vars(household).items() if k != "_pending_events"}
+    """Everything a household knows from its history: without its not-yet-saved
+    events, and without its team's cadence, which is policy the application sets."""
+    return {k: v for k, v in vars(household).items() if k not in ("_pending_events", "team_cadence")}
 
 
 def replay(app: Households, household_id: UUID, version: int | None = None) -> Household:
