@@ -25,6 +25,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/write_path.py
 	$(BIN)/python benchmarks/read_path.py
+	$(BIN)/python benchmarks/schedule.py
+	$(BIN)/python benchmarks/reminders.py
 
 ## lint: ruff
 lint: $(STAMP)

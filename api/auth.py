@@ -1,6 +1,9 @@
 """Who is asking. Every request has an authenticated principal, recorded as the
 actor of what it changes. Until access control lands, demo mode accepts the
-demo bearer tokens; outside demo mode they are refused."""
+demo bearer tokens; outside demo mode they are refused.
+
+A partner account (role `partner`: a housing corporation, home care, a GP, ...)
+may report signals and follow its own reports, and nothing else (api/deps.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ DEMO_TOKENS = {
     "dev-bram": Principal("bram", "coordinator"),
     "dev-carla": Principal("carla", "team_lead"),
     "dev-dirk": Principal("dirk", "privacy_officer"),
+    "dev-petra": Principal("petra", "partner"),
 }
+PARTNER = "partner"
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="waakvlam"'}
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal
 from api.problems import problem
-from domain.application import Households, Idempotency, Outcome
+from domain.application import Households, Idempotency, Outcome, SignalOutcome
 from domain.errors import DuplicateRequest
 
 
@@ -23,7 +23,8 @@ class CommandRunner:
         self.fingerprint = fingerprint
         self.expected_version = expected_version
 
-    def run(self, command: Callable[..., Outcome], *, created: bool = False, versioned: bool = True) -> JSONResponse:
+    def run(self, command: Callable[..., Outcome | SignalOutcome], *, created: bool = False,
+            versioned: bool = True) -> JSONResponse:
         """Call `command(actor=..., [expected_version=...], [idempotency=...])` and answer."""
         status = 201 if created else 200
         if self.idempotency_key is not None:

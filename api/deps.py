@@ -9,12 +9,14 @@ from typing import Annotated
 from eventsourcing.postgres import PostgresTrackingRecorder
 from fastapi import Depends, Header, HTTPException, Query, Request
 
-from api.auth import Principal, authenticate
+from api.auth import PARTNER, Principal, authenticate
 from api.commands import CommandRunner
 from api.problems import CatchUpTimeout
 from domain.application import Households
 from projections.caseload import CaseloadView
 from projections.plan import PlanView
+from projections.schedule import ScheduleView
+from projections.signals import SignalsView
 from waakvlam.settings import Settings
 
 
@@ -32,6 +34,14 @@ async def _plans(request: Request) -> PlanView:
     return request.app.state.plans
 
 
+async def _schedule(request: Request) -> ScheduleView:
+    return request.app.state.schedule
+
+
+async def _signals(request: Request) -> SignalsView:
+    return request.app.state.signals
+
+
 async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -40,7 +50,20 @@ HouseholdsDep = Annotated[Households, Depends(_households)]
 CaseloadDep = Annotated[CaseloadView, Depends(_caseload)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PlanViewDep = Annotated[PlanView, Depends(_plans)]
-PrincipalDep = Annotated[Principal, Depends(authenticate)]
+ScheduleDep = Annotated[ScheduleView, Depends(_schedule)]
+SignalsDep = Annotated[SignalsView, Depends(_signals)]
+
+
+async def _staff(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    """The wijkteam's people; a partner account is refused here (403): it only reports signals
+    and follows its own reports, on the routes that take `ReporterDep`."""
+    if principal.role == PARTNER:
+        raise HTTPException(403, "a partner account may report signals and follow its own reports, nothing else")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(_staff)]
+ReporterDep = Annotated[Principal, Depends(authenticate)]  # the team's people and partners
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -53,22 +76,37 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="Makes a retry return the first answer and record nothing twice.")]
+IfMatchHeader = Annotated[str | None, Header(
+    alias="If-Match", description='Write only if the household (or signal) is still at this ETag, e.g. "7".')]
+
+
 async def _command(
     request: Request,
     principal: PrincipalDep,
     households: HouseholdsDep,
-    idempotency_key: Annotated[str | None, Header(
-        alias="Idempotency-Key", min_length=1, max_length=200,
-        description="Makes a retry return the first answer and record nothing twice.")] = None,
-    if_match: Annotated[str | None, Header(
-        alias="If-Match", description='Write only if the household is still at this ETag, e.g. "7".')] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
 ) -> CommandRunner:
     body = await request.body()
     fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
     return CommandRunner(households, principal, idempotency_key, fingerprint, parse_if_match(if_match))
 
 
+async def _report(
+    request: Request,
+    principal: ReporterDep,
+    households: HouseholdsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CommandRunner:
+    """As `_command`, for a partner too: reporting a signal (a new one: no If-Match)."""
+    return await _command(request, principal, households, idempotency_key, None)
+
+
 CommandDep = Annotated[CommandRunner, Depends(_command)]
+ReportCommandDep = Annotated[CommandRunner, Depends(_report)]
 
 
 AfterQuery = Annotated[int | None, Query(

@@ -11,10 +11,16 @@ from fastapi.responses import JSONResponse
 
 from api import problems
 from api.logging import RequestLog
-from api.routers import care, course, households, integrated_plan, integrity, people, plan, timeline
+from api.routers import calendar as calendar_routes
+from api.routers import care, course, households, integrated_plan, integrity, people, plan, schedule, teams, timeline
+from api.routers import notifications as notification_routes
+from api.routers import signals as signal_routes
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
+from projections.notifications import NotificationsProjection, NotificationsView
 from projections.plan import PlanProjection, PlanView
+from projections.schedule import ScheduleProjection, ScheduleView
+from projections.signals import SignalsProjection, SignalsView
 from projections.timeline import TimelineProjection, TimelineView
 from projections.versions import open_reader
 from waakvlam.database import eventsourcing_env
@@ -28,7 +34,9 @@ Every write answers with the household's new `version` (also its `ETag`) and the
 pass `?after=<position>` to a list to read your own write. Send `If-Match` to write only on the version
 you saw, and `Idempotency-Key` to make a retry safe. Errors are `application/problem+json`.
 
-Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`.
+Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`, and `dev-petra`:
+a partner's account (a housing corporation), which may report signals (`POST /api/signals`) and see the
+status of its own reports, and nothing else (every other route answers 403).
 """
 
 
@@ -45,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.caseload = open_reader(CaseloadProjection.name, CaseloadView, env)
         app.state.plans = open_reader(PlanProjection.name, PlanView, env)
         app.state.timeline = open_reader(TimelineProjection.name, TimelineView, env)
+        app.state.schedule = open_reader(ScheduleProjection.name, ScheduleView, env)
+        app.state.signals = open_reader(SignalsProjection.name, SignalsView, env)
+        app.state.notifications = open_reader(NotificationsProjection.name, NotificationsView, env)
         try:
             yield
         finally:
@@ -52,12 +63,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.caseload.datastore.close()
             app.state.plans.datastore.close()
             app.state.timeline.datastore.close()
+            app.state.schedule.datastore.close()
+            app.state.signals.datastore.close()
+            app.state.notifications.datastore.close()
 
     app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     problems.install(app)
-    for module in (households, integrated_plan, people, care, plan, course, timeline, integrity):
+    for module in (households, integrated_plan, people, care, plan, course, timeline, integrity, schedule, teams):
         app.include_router(module.router)
+    app.include_router(signal_routes.router)
+    app.include_router(notification_routes.router)
+    app.include_router(calendar_routes.router)
     app.add_middleware(RequestLog)
 
     @app.get("/healthz", include_in_schema=False)

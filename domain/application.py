@@ -5,6 +5,10 @@ events atomically. Commands are intents: when another user saved first (a
 version race) the command is tried again against the new state, so two people
 recording contacts at the same moment both succeed. With `expected_version`
 the caller asked for exactly that version, and a race is reported instead.
+
+Signals (domain/signal.py) are reported, then triaged once: linking one to a
+household, or registering a household from it, saves the signal's event and
+the household's events in one transaction.
 """
 
 from __future__ import annotations
@@ -13,24 +17,30 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError, Transcoding
+from eventsourcing.utils import get_topic
 
 from domain.corrections import item_field
 from domain.errors import Contention, NotFound, StaleVersion
 from domain.history import HistoryCache
 from domain.household import Household, now
+from domain.signal import Signal
 from domain.team import Team, TeamPolicy, checked_policy, team_id
+from domain.values import Intensity
 
 MAX_ATTEMPTS = 30
 POLICY_TTL = 5.0  # seconds a team's policy is reused before it is read again (other processes may change it)
+HOUSEHOLD_TOPIC = get_topic(Household.Registered)  # the first stored event of every household
+T = TypeVar("T")
 
 
 class DateAsISO(Transcoding):
@@ -56,6 +66,23 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         return {"household_id": str(self.household_id), "version": self.version,
                 "position": self.position, "item_id": self.item_id}
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    """What a signal command answers: the signal's new version and store position, and
+    (after a link or a registration) the household it now belongs to, at its new version."""
+
+    signal_id: UUID
+    version: int
+    position: int | None
+    household_id: UUID | None = None
+    household_version: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"signal_id": str(self.signal_id), "version": self.version, "position": self.position,
+                "household_id": str(self.household_id) if self.household_id else None,
+                "household_version": self.household_version}
 
 
 @dataclass
@@ -121,6 +148,27 @@ class Households(Application[UUID]):
             raise NotFound(f"household {household_id} does not exist")
         household.team_cadence = self.team_policy(household.team).cadence
         return household
+
+    def is_household(self, aggregate_id: UUID) -> bool:
+        """Whether the store holds a household with this id (and not a team or a signal)."""
+        first = self.recorder.select_events(aggregate_id, limit=1)
+        return bool(first) and first[0].topic == HOUSEHOLD_TOPIC
+
+    def get_signal(self, signal_id: UUID) -> Signal:
+        try:
+            signal = self.repository.get(signal_id)
+        except AggregateNotFoundError:
+            signal = None
+        if not isinstance(signal, Signal):  # a household's or a team's id is no signal's
+            raise NotFound(f"signal {signal_id} does not exist")
+        return signal
+
+    def signal_events(self, signal_id: UUID) -> list[Any]:
+        """Every event of a signal, in version order (NotFound for any other id)."""
+        found = list(self.events.get(signal_id))
+        if not found or not isinstance(found[0], Signal.Event):
+            raise NotFound(f"signal {signal_id} does not exist")
+        return found
 
     def team_policy(self, team: str) -> TeamPolicy:
         """The team's policy (the default for a team that never set one); briefly cached."""
@@ -270,6 +318,92 @@ class Households(Application[UUID]):
 
         return self._update(household_id, kw, command)
 
+    # ---- signals: report, then triage once -------------------------------------
+
+    def report_signal(self, *, actor: str, idempotency: Idempotency | None = None, **fields: Any) -> SignalOutcome:
+        """A partner's (or the team's) report lands in the inbox as a new signal."""
+        signal = Signal.report(actor=actor, **fields)
+        return self._save_signal(signal, None, idempotency)
+
+    def link_signal(self, signal_id: UUID, household_id: UUID, *, actor: str, idempotency: Idempotency | None = None,
+                    expected_version: int | None = None) -> SignalOutcome:
+        """Link a signal to a household the team follows: the household records it (and a household
+        at waakvlam or licht has its next check-in brought forward by the team's policy)."""
+
+        def attempt() -> SignalOutcome:
+            signal = self._untriaged_signal(signal_id, expected_version)
+            household = self.get(household_id)
+            signal.link(household.id, actor=actor)
+            self._record_on(household, signal, actor)
+            return self._save_signal(signal, household, idempotency)
+
+        with self._household_locks[hash(household_id) % len(self._household_locks)]:
+            return self._retrying(f"signal {signal_id}", attempt)
+
+    def register_from_signal(self, signal_id: UUID, *, actor: str, label: str, team: str | None = None,
+                             intensity: str = Intensity.LICHT, idempotency: Idempotency | None = None,
+                             expected_version: int | None = None) -> SignalOutcome:
+        """Register a new household from a signal (in the signal's team unless `team` says
+        otherwise); the household, its first check-in and the signal are saved together.
+
+        The household came into view when the signal was seen: that is when it is registered
+        as having happened (recorded now), so an eropaf visit made before the triage can be
+        recorded on it."""
+
+        def attempt() -> SignalOutcome:
+            signal = self._untriaged_signal(signal_id, expected_version)
+            name = (team if team is not None else signal.team or "").strip()
+            household = Household.register(actor=actor, label=label, team=name, intensity=intensity,
+                                           team_cadence=self.team_policy(name).cadence, occurred_at=signal.seen_at)
+            signal.link(household.id, actor=actor, new_household=True)
+            self._record_on(household, signal, actor)
+            return self._save_signal(signal, household, idempotency)
+
+        return self._retrying(f"signal {signal_id}", attempt)
+
+    def dismiss_signal(self, signal_id: UUID, *, actor: str, reason: str, idempotency: Idempotency | None = None,
+                       expected_version: int | None = None) -> SignalOutcome:
+        """Close a signal without a household, with the reason why."""
+
+        def attempt() -> SignalOutcome:
+            signal = self._untriaged_signal(signal_id, expected_version)
+            signal.dismiss(actor=actor, reason=reason)
+            return self._save_signal(signal, None, idempotency)
+
+        return self._retrying(f"signal {signal_id}", attempt)
+
+    def _untriaged_signal(self, signal_id: UUID, expected_version: int | None) -> Signal:
+        signal = self.get_signal(signal_id)
+        if expected_version is not None and signal.version != expected_version:
+            raise StaleVersion(expected_version, signal.version)
+        signal.check_untriaged()
+        return signal
+
+    def _record_on(self, household: Household, signal: Signal, actor: str) -> str:
+        """Record the signal on the household, as seen when the signal was (or, seen before the
+        household was registered, at its registration: nothing happens to a household before that)."""
+        policy = self.team_policy(household.team)
+        return household.record_signal(actor=actor, occurred_at=max(signal.seen_at, household.registered_at),
+                                       check_in_within=policy.signal_check_in_days.get(signal.urgency),
+                                       **signal.as_household_signal())
+
+    def _save_signal(self, signal: Signal, household: Household | None,
+                     idempotency: Idempotency | None) -> SignalOutcome:
+        outcome = SignalOutcome(signal.id, signal.version, None, household.id if household else None,
+                                household.version if household else None)
+        aggregates = [signal] if household is None else [signal, household]
+        return replace(outcome, position=self._save_all(aggregates, outcome.as_dict(), idempotency))
+
+    @staticmethod
+    def _retrying(what: str, attempt: Callable[[], T]) -> T:
+        """`attempt()` again, decided on the new state, while another writer saved first."""
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except RecordConflictError:
+                time.sleep(random.uniform(0, 0.002 * (n + 1)))
+        raise Contention(f"{what} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+
     # ---- the unit of work ----------------------------------------------------
 
     def _update(self, household_id: UUID, kw: dict[str, Any],
@@ -295,12 +429,17 @@ class Households(Application[UUID]):
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise Contention(f"household {household_id} stayed too busy to save after {MAX_ATTEMPTS} attempts")
 
-    def _save(self, household: Household, item_id: str | None, idempotency: Idempotency | None) -> Outcome:
+    def _save(self, household: Aggregate, item_id: str | None, idempotency: Idempotency | None) -> Outcome:
         outcome = Outcome(household.id, household.version, None, item_id)
+        return replace(outcome, position=self._save_all([household], outcome.as_dict(), idempotency))
+
+    def _save_all(self, aggregates: Sequence[Aggregate], answer: dict[str, Any],
+                  idempotency: Idempotency | None) -> int | None:
+        """Save the new events of every aggregate in ONE transaction, with the idempotency key (if any)
+        and the `answer` a retry will get; the store position of the last event."""
         kwargs: dict[str, Any] = {}
         if idempotency is not None:
-            idempotency.outcome = outcome.as_dict()
+            idempotency.outcome = answer
             kwargs["idempotency"] = idempotency
-        recordings = self.save(household, **kwargs)
-        position = recordings[-1].notification.id if recordings else None
-        return Outcome(household.id, household.version, position, item_id)
+        recordings = self.save(*aggregates, **kwargs)
+        return recordings[-1].notification.id if recordings else None

@@ -1,26 +1,24 @@
 """The caseload: one row per household (label, team, coordinator, intensity,
 status, next check-in, last contact).
 
-`fold` is pure: (row, event) -> row. `CaseloadView` is the thin writer that
-stores the folded row and the tracking position in one transaction, so every
-event is applied exactly once, and the SQL that serves the caseload list.
+`fold` is pure: (row, event) -> row. `CaseloadView` is the thin writer
+(`projections/rows.py`) that stores the folded rows and the tracking position
+in one transaction, so every event is applied exactly once, and the SQL that
+serves the caseload list.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections import ViewProjection
-from projections.versions import table_name
+from projections.rows import HouseholdRowsView, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -93,13 +91,15 @@ def replay(events: Any) -> dict[UUID, CaseloadRow]:
 COLUMNS = [f.name for f in fields(CaseloadRow)]
 
 
-class CaseloadView(PostgresTrackingRecorder):
+class CaseloadView(HouseholdRowsView):
     """The caseload table, written with the tracking position in one transaction."""
+
+    row_class = CaseloadRow
+    fold = staticmethod(fold)
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        name = table_name(self)
-        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(name))
+        name = self.name
         self.sql_create_statements.extend([
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
@@ -123,39 +123,8 @@ class CaseloadView(PostgresTrackingRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (coordinator, due_key, household_id)"
                 ).format(self.table, Identifier(f"{name}_coordinator_idx")),
         ])
-        placeholders = SQL(", ").join(SQL("%({0})s").format(SQL(c)) for c in COLUMNS)
-        updates = SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in COLUMNS[1:])
-        self._upsert = SQL("INSERT INTO {0} ({1}) VALUES ({2}) ON CONFLICT (household_id) DO UPDATE SET {3}").format(
-            self.table, SQL(", ").join(map(Identifier, COLUMNS)), placeholders, updates)
-        self._select_many = SQL("SELECT {1} FROM {0} WHERE household_id = ANY(%s) FOR UPDATE").format(
-            self.table, SQL(", ").join(map(Identifier, COLUMNS)))
-
-    # ---- writing -------------------------------------------------------------
-
-    def apply(self, event: Any, tracking: Tracking) -> None:
-        self.apply_batch([(event, tracking)])
-
-    def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
-        """Fold a batch of events into the rows they touch; one transaction, ending at the last position."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._select_many, (list({event.originator_id for event, _ in batch}),), prepare=True)
-            before = {r["household_id"]: CaseloadRow(**r) for r in curs.fetchall()}
-            after = dict(before)
-            for event, _ in batch:
-                row = fold(after.get(event.originator_id), event)
-                if row is not None:
-                    after[event.originator_id] = row
-            changed = [asdict(row) for key, row in after.items() if before.get(key) != row]
-            if changed:
-                curs.executemany(self._upsert, changed)
-            self._insert_tracking(curs, batch[-1][1])
 
     # ---- reading -------------------------------------------------------------
-
-    def all_rows(self) -> dict[UUID, CaseloadRow]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT {1} FROM {0}").format(self.table, SQL(", ").join(map(Identifier, COLUMNS))))
-            return {r["household_id"]: CaseloadRow(**r) for r in curs.fetchall()}
 
     def page(self, *, team: str | None = None, coordinator: str | None = None, intensity: str | None = None,
              status: str | None = None, due_before: date | None = None, cursor: str | None = None,
@@ -187,21 +156,6 @@ class CaseloadView(PostgresTrackingRecorder):
             last = found[limit - 1]
             next_cursor = encode_cursor(last["due_key"], last["household_id"])
         return rows, next_cursor
-
-
-def encode_cursor(due_key: date, household_id: UUID) -> str:
-    raw = f"{due_key.isoformat()}|{household_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[date, UUID]:
-    """Raises ValueError for a cursor this service did not hand out."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        due_key, household_id = raw.split("|")
-        return date.fromisoformat(due_key), UUID(household_id)
-    except Exception as error:
-        raise ValueError("not a cursor of this list") from error
 
 
 class CaseloadProjection(ViewProjection):

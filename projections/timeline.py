@@ -40,6 +40,9 @@ SUPPORT_NL = {"eigen_kracht": "eigen kracht", "netwerk": "netwerk", "vrijwillig"
               "collectief": "collectieve voorziening", "eerstelijns": "eerstelijnszorg",
               "specialistisch": "specialistische zorg"}
 URGENCY_NL = {"low": "laag", "normal": "normaal", "high": "hoog", "acute": "acuut"}
+PARTNER_NL = {"home_care": "de thuiszorg", "housing_corporation": "de woningcorporatie", "gp": "de huisarts",
+              "school": "school", "police": "de politie", "wijkambassadeur": "de wijkambassadeur",
+              "neighbour": "buren", "team": "het wijkteam"}  # a partner's signal, linked by triage
 CLOSURE_NL = {"goals_achieved": "doelen bereikt", "handed_over": "overgedragen", "moved": "verhuisd",
               "declined": "wil geen ondersteuning meer", "no_contact": "geen contact meer mogelijk",
               "deceased": "overleden", "registered_in_error": "ten onrechte geregistreerd"}
@@ -48,7 +51,7 @@ KIND_NL = {"Registered": "registratie", "MemberAdded": "gezinslid", "NetworkPers
            "GoalSet": "doel", "AgreementMade": "afspraak", "InterventionStarted": "inzet"}
 CHECK_IN_REASON_NL = {"registered": "na registratie", "completed": "na contact", "reopened": "na heropening",
                       "replaces cancelled": "ter vervanging", "escalated": "na opschaling",
-                      "cadence changed": "nieuwe frequentie"}
+                      "cadence changed": "nieuwe frequentie", "signal": "na signaal"}
 
 
 def _clip(text: Any, limit: int = 80) -> str:
@@ -105,7 +108,7 @@ SUMMARIES: dict[str, Callable[[Any], str]] = {
     "NetworkPersonRemoved": lambda e: _tail("Netwerkpersoon verwijderd", e.reason),
     "CoordinatorAssigned": lambda e: f"Regisseur {_clip(e.coordinator, 60)} toegewezen"
                                      + (f" (was {_clip(e.previous, 60)})" if e.previous else ""),
-    "SignalRecorded": lambda e: _tail(f"Signaal van {_clip(e.source, 50) or 'onbekend'}"
+    "SignalRecorded": lambda e: _tail(f"Signaal van {_clip(PARTNER_NL.get(e.source, e.source), 50) or 'onbekend'}"
                                       f" ({URGENCY_NL.get(e.urgency, e.urgency)})", e.description),
     "ContactRecorded": _contact,
     "AssessmentRecorded": lambda e: "ZRM-meting: " + _clip(
@@ -178,8 +181,14 @@ class TimelineRow:
     life_domains: list[str]
 
 
+def is_household_event(event: Any) -> bool:
+    """Whether an event is a household's: the store also holds teams' and signals' events,
+    which have no timeline (a signal shows on the household as its `SignalRecorded`)."""
+    return type(event).__qualname__.startswith("Household.")
+
+
 def to_row(event: Any, position: int) -> TimelineRow:
-    """The timeline row of one event, at its store position (pure)."""
+    """The timeline row of one household event, at its store position (pure)."""
     return TimelineRow(
         household_id=event.originator_id, version=event.originator_version, position=position,
         kind=type(event).__name__, summary=summary(event), actor=getattr(event, "actor", ""),
@@ -242,11 +251,13 @@ class TimelineView(PostgresTrackingRecorder):
         self.apply_batch([(event, tracking)])
 
     def apply_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
-        """One row per event; one transaction, ending at the last position."""
+        """One row per household event; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
             # COPY: a row per event, never one twice (the rows and the position commit together).
             with curs.copy(self._copy) as copy:
                 for event, tracking in batch:
+                    if not is_household_event(event):
+                        continue
                     row = to_row(event, tracking.notification_id)
                     copy.write_row([getattr(row, column) for column in COLUMNS])
             self._insert_tracking(curs, batch[-1][1])

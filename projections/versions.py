@@ -130,16 +130,19 @@ def stored_versions(name: str, env: dict[str, str]) -> list[int]:
 
 
 def drop(name: str, version: int, env: dict[str, str]) -> None:
-    """Drop an inactive version's tables."""
+    """Drop an inactive version's tables: `NAME_vN`, `NAME_vN_tracking`, and any other `NAME_vN_*`
+    its view keeps beside them (the signal inbox keeps `signals_vN_contacts`)."""
     with connect(env) as conn, conn.transaction():
         _lock(conn, env)
         found = conn.execute(SQL("SELECT active FROM {0}.{1} WHERE name = %s").format(
             _schema(env), Identifier(REGISTRY)), (name,)).fetchone()
         if found and found[0] == version:
             raise ValueError(f"version {version} of {name} is active")
-        for suffix in ("", "_tracking"):
-            conn.execute(SQL("DROP TABLE IF EXISTS {0}.{1}").format(
-                _schema(env), Identifier(physical(name, version) + suffix)))
+        table = physical(name, version)
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                              (env.get("POSTGRES_SCHEMA") or "public",)).fetchall()
+        for each in [t for (t,) in tables if t == table or t.startswith(f"{table}_")]:
+            conn.execute(SQL("DROP TABLE IF EXISTS {0}.{1}").format(_schema(env), Identifier(each)))
 
 
 def open_reader(name: str, view_class: type[V], env: dict[str, str]) -> V:

@@ -148,3 +148,47 @@ def chain_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     from projections.chain import ChainProjection, ChainView
 
     yield from _running(ChainProjection, ChainView, env)
+
+
+@pytest.fixture
+def schedule_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
+    """The schedule projection running in this process, as the worker runs it."""
+    from projections.schedule import ScheduleProjection, ScheduleView
+
+    yield from _running(ScheduleProjection, ScheduleView, env)
+
+
+@pytest.fixture
+def notifications_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
+    """The signal-alerts projection (in-app notifications) running in this process."""
+    from projections.notifications import NotificationsProjection, NotificationsView
+
+    yield from _running(NotificationsProjection, NotificationsView, env)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port that keeps what it receives (`.received`, `.messages()`)."""
+    from waakvlam.mail_sink import MailSink, start
+
+    sink = MailSink()
+    controller = start(sink)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server) -> Settings:
+    """The test's settings, sending mail to `smtp_server`, with a short reminder interval."""
+    return settings.model_copy(update={
+        "smtp_host": smtp_server.host, "smtp_port": smtp_server.port, "smtp_security": "none",
+        "reminder_interval": 0.2, "mail_domain": "wijkteam.test", "mail_from": "Waakvlam <waakvlam@wijkteam.test>",
+        "base_url": "https://waakvlam.test"})
+
+
+@pytest.fixture
+def signals_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
+    """The signal inbox projection running in this process, as the worker runs it."""
+    from projections.signals import SignalsProjection, SignalsView
+
+    yield from _running(SignalsProjection, SignalsView, env)

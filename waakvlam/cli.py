@@ -1,8 +1,10 @@
 """The `waakvlam` command.
 
-    waakvlam run      the API and the projection worker (and, in demo mode, demo data the first time)
+    waakvlam run      the API, the projection worker and the reminder worker (and, in demo mode, demo data the
+                      first time and a local mail sink that keeps every mail as a file in WAAKVLAM_DATA_DIR/mail)
     waakvlam api      the API only
     waakvlam worker   the projection worker only
+    waakvlam reminders  the reminder worker only (reminders of check-ins, by mail and in-app)
     waakvlam demo     load the demo municipality (if the store is empty)
     waakvlam projections  each projection's version, position, lag and whether a worker runs it
     waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
@@ -34,14 +36,17 @@ def _share_database() -> None:
 def load_demo_if_empty() -> int:
     from domain.application import Households
     from waakvlam.database import eventsourcing_env
-    from waakvlam.demo import load_demo
+    from waakvlam.demo import load_demo, load_partner_signals, load_team_policies
 
     app = Households(env=eventsourcing_env(get_settings()))
     try:
         if app.recorder.max_notification_id() is not None:
             return 0
         print("Loading the demo municipality (first start only)…", flush=True)
-        return len(load_demo(app))
+        load_team_policies(app)
+        households = load_demo(app)
+        load_partner_signals(app, households)
+        return len(households)
     finally:
         app.close()
 
@@ -60,25 +65,72 @@ def worker() -> None:
     run_worker()
 
 
+def reminders() -> None:
+    from workers.reminders import run as run_reminders
+
+    run_reminders()
+
+
+def _start_mail_sink() -> subprocess.Popen[bytes] | None:
+    """Demo mode without an SMTP server: start the local mail sink and send the demo's mail there."""
+    import socket
+    import time
+
+    settings = get_settings()
+    if not settings.demo or settings.smtp_host:
+        return None
+    process = subprocess.Popen([sys.executable, "-m", "waakvlam.mail_sink"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", settings.mail_sink_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    if process.poll() is not None:
+        print(f"The demo's mail sink did not start (is port {settings.mail_sink_port} taken? set "
+              "WAAKVLAM_MAIL_SINK_PORT); reminders are in-app only.", file=sys.stderr, flush=True)
+        return None
+    os.environ.update({"WAAKVLAM_SMTP_HOST": "127.0.0.1", "WAAKVLAM_SMTP_PORT": str(settings.mail_sink_port),
+                       "WAAKVLAM_SMTP_SECURITY": "none"})
+    get_settings.cache_clear()
+    print(f"Demo mail is not sent: each mail is kept as a file in {(settings.data_dir / 'mail').resolve()}"
+          f" (ls {settings.data_dir / 'mail'}).", flush=True)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def run() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
-    # that runs our clean-up (stop the worker, stop the embedded database).
+    # that runs our clean-up (stop the workers, stop the embedded database).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     _share_database()
     settings = get_settings()
+    if "WAAKVLAM_BASE_URL" not in os.environ:  # links in mails and the calendar feed lead here
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        os.environ["WAAKVLAM_BASE_URL"] = f"http://{host}:{settings.port}"
+        get_settings.cache_clear()
     if settings.demo:
         load_demo_if_empty()
-    worker_process = subprocess.Popen([sys.executable, "-m", "workers.projections"])
+    processes = [subprocess.Popen([sys.executable, "-m", "workers.projections"])]
+    sink = _start_mail_sink()
+    if sink is not None:
+        processes.append(sink)
+    processes.append(subprocess.Popen([sys.executable, "-m", "workers.reminders"]))
     print(f"Waakvlam is running on http://{settings.host}:{settings.port} (API docs at /docs). Ctrl-C stops.",
           flush=True)
     try:
         api()
     finally:
-        worker_process.terminate()
-        try:
-            worker_process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker_process.kill()
+        for process in reversed(processes):
+            _stop(process)
 
 
 def verify() -> int:
@@ -121,7 +173,8 @@ def rebuild(name: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "api", "worker", "demo", "verify", "projections", "rebuild"])
+    parser.add_argument("command", choices=["run", "api", "worker", "reminders", "demo", "verify", "projections",
+                                            "rebuild"])
     parser.add_argument("projection", nargs="?", help="for rebuild: caseload, plan or timeline")
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -139,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         api()
     elif args.command == "worker":
         worker()
+    elif args.command == "reminders":
+        reminders()
     else:
         run()
 

@@ -651,3 +651,48 @@ class _Story:
 
     def _do(self, command: str, day: date | None, *args: Any, **fields: Any) -> Outcome:
         return getattr(self.app, command)(self.hid, *args, occurred_at=self._time(day), **fields)
+
+
+# ---- partners' signals: an inbox that is not empty on the first morning ---------------------
+
+PARTNER_SIGNALS = [
+    # (source, reporter, about_name, about_address, domains, what was seen, urgency, hours ago)
+    ("housing_corporation", "Woonstad, huurincasso", "", "Lindelaan 14", [WON, FIN],
+     "Huurachterstand van drie maanden; brieven worden niet beantwoord.", "high", 20),
+    ("home_care", "Thuiszorg Zorgzaam, wijkverpleging", "Mevrouw Bakker", "Esdoornstraat 3", [LICH, SOC],
+     "Mevrouw eet slecht en is de laatste weken veel alleen.", "normal", 30),
+    ("school", "Basisschool De Regenboog, IB'er", "Familie El Idrissi", "", [WERK, REL],
+     "Oudste zoon vaak te laat en moe; ouders niet bereikbaar.", "normal", 52),
+    ("neighbour", "Buurvrouw (anoniem)", "", "Kastanjeplein 7", [REL],
+     "Regelmatig harde ruzie 's avonds; kinderen huilen.", "acute", 3),
+    ("police", "Wijkagent Noord", "", "Populierweg 21", [JUS, MID],
+     "Melding overlast en vermoedelijk drugsgebruik in de woning.", "high", 70),
+]
+
+
+def load_partner_signals(app: Households, household_ids: list[UUID], *, seed: int = 2026,
+                         today: datetime | None = None) -> list[UUID]:
+    """Partners' reports of the last days: most still new in the inbox, one linked to a household
+    at waakvlam or licht (its check-in moves forward), one dismissed. Returns the signals' ids."""
+    rng = random.Random(seed)
+    today = datetime.now(UTC) if today is None else today
+    signal_ids = []
+    for source, reporter, name, address, domains, what, urgency, hours in PARTNER_SIGNALS:
+        team = rng.choice(list(TEAMS))
+        signal_ids.append(app.report_signal(
+            actor="petra", source=source, reporter_name=reporter, about_name=name, about_address=address,
+            team=team, life_domains=domains, description=what, urgency=urgency,
+            occurred_at=today - timedelta(hours=hours)).signal_id)
+    quiet = [h for h in household_ids
+             if (found := app.get(h)).status == "open" and found.intensity in (WAAK, LICHT)]
+    if quiet:
+        app.link_signal(signal_ids[0], rng.choice(quiet), actor="carla")
+    app.dismiss_signal(signal_ids[-1], actor="carla", reason="Is al bekend bij de politie en Veilig Thuis; "
+                       "wijkagent houdt contact.")
+    return signal_ids
+
+
+def load_team_policies(app: Households) -> None:
+    """Each demo team's policy names its lead, who hears of check-ins far over time (other settings default)."""
+    for team, staff in TEAMS.items():
+        app.set_team_policy(team, actor=staff["lead"], team_lead=staff["lead"])

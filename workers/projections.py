@@ -19,7 +19,10 @@ import structlog
 from projections import versions
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.chain import ChainProjection, ChainView
+from projections.notifications import NotificationsProjection, NotificationsView
 from projections.plan import PlanProjection, PlanView
+from projections.schedule import ScheduleProjection, ScheduleView
+from projections.signals import SignalsProjection, SignalsView
 from projections.timeline import TimelineProjection, TimelineView
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
@@ -28,7 +31,8 @@ from workers.lease import Lease, lease_name
 from workers.runner import BatchRunner
 
 PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView), (TimelineProjection, TimelineView),
-               (ChainProjection, ChainView)]
+               (ChainProjection, ChainView), (ScheduleProjection, ScheduleView), (SignalsProjection, SignalsView),
+               (NotificationsProjection, NotificationsView)]
 
 TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease (and looks for a new version)
 

@@ -23,8 +23,13 @@ def _problem(description: str) -> dict[str, Any]:
             "content": {"application/problem+json": {}}}
 
 
+def forbidden(description: str) -> dict[str, Any]:
+    return _problem(description)
+
+
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem("No or an invalid bearer token"),
+    403: _problem("A partner account: it may only report signals and follow its own reports"),
     404: _problem("Unknown household"),
     422: _problem("Invalid query parameters"),
     503: _problem("Database unavailable, or the view did not catch up with `after` in time"),

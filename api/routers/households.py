@@ -71,7 +71,7 @@ def summary(household_id: UUID, _principal: PrincipalDep, households: Households
         registered_at=household.registered_at, members=household.members, network=household.network,
         next_check_in=household.next_check_in, last_contact_at=household.last_contact_at,
         scores=household.scores, goals=household.goals,
-        cadence={str(i): cadence_days(i, household.cadence) for i in Intensity},
+        cadence={str(i): cadence_days(i, household.cadence, household.team_cadence) for i in Intensity},
         agreements=household.agreements, interventions=household.interventions,
         signaleringsplan=household.signaleringsplan, closure_reason=household.closure_reason,
     )

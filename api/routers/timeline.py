@@ -55,7 +55,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 
 
 def _exists(households: Households, household_id: UUID) -> None:
-    if not households.recorder.select_events(household_id, limit=1):
+    if not households.is_household(household_id):  # the store also holds teams and signals
         raise NotFound(f"household {household_id} does not exist")
 
 
@@ -96,8 +96,7 @@ def timeline(
                 "content": {NDJSON: {"schema": {"type": "string"}}}}},
             summary="The audit history: every stored event of the household with all its metadata, as JSON lines")
 def history(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> StreamingResponse:
+    _exists(households, household_id)
     entries = household_history(households, household_id)
-    if not entries:
-        raise NotFound(f"household {household_id} does not exist")
     return StreamingResponse(json_lines(entries), media_type=NDJSON,
                              headers={"ETag": f'"{entries[-1]["version"]}"'})

@@ -185,6 +185,14 @@ an_intervention = _item("interventions", {"support_level": "vrijwillig", "provid
                         "intervention_id")
 
 
+def a_signal(client: TestClient, household_id: str) -> dict[str, str]:
+    """A new signal in the inbox, reported by the client's user (for the signal routes)."""
+    response = client.post("/api/signals", json={"source": "gp", "about_name": "Fam. Jansen",
+                                                 "description": "Slaapt slecht, eet weinig"})
+    assert response.status_code == 201, response.text
+    return {"signal_id": response.json()["signal_id"]}
+
+
 @dataclass(frozen=True)
 class Route:
     """One route of the OpenAPI document, with a request that succeeds on a fresh household."""
@@ -196,6 +204,7 @@ class Route:
     prepare: Prepare = _nothing
     sub_id: str | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    public: bool = False  # needs no token: the calendar feed, whose secret address is its key
 
     @property
     def key(self) -> tuple[str, str]:
@@ -227,6 +236,23 @@ ROUTES: list[Route] = [
     Route("GET", "/api/integrity", 200),
     Route("GET", "/api/households/{household_id}/timeline", 200),
     Route("GET", "/api/households/{household_id}/history", 200),
+    Route("GET", "/api/households/{household_id}/check-ins", 200),
+    Route("GET", "/api/schedule", 200),
+    Route("GET", "/api/teams/{team}/policy", 200, sub_id="team"),
+    Route("PUT", "/api/teams/{team}/policy", 200, lambda: {"cadence": {"waakvlam": 56}, "remind_days_before": 2},
+          sub_id="team"),
+    Route("POST", "/api/signals", 201, lambda: {"source": "housing_corporation", "about_name": "Fam. Jansen",
+                                                "description": "Huurachterstand", "urgency": "high"}),
+    Route("GET", "/api/signals", 200),
+    Route("GET", "/api/signals/{signal_id}", 200, prepare=a_signal, sub_id="signal_id"),
+    Route("POST", "/api/signals/{signal_id}/triage", 200, lambda: {"action": "dismiss", "reason": "Al bekend"},
+          a_signal, "signal_id"),
+    Route("GET", "/api/notifications", 200),
+    Route("POST", "/api/notifications/read", 200),
+    Route("POST", "/api/notifications/{notification_id}/read", 404, sub_id="notification_id"),  # none yet
+    Route("POST", "/api/calendar", 201),
+    Route("DELETE", "/api/calendar", 204),
+    Route("GET", "/api/calendar/{secret}.ics", 404, sub_id="secret", public=True),  # no feed made yet
     _route("/members", 201, lambda: {"name": "Sanne Jansen", "role": "moeder", "birth_year": 1987}),
     _route("/members/{member_id}/remove", 200, lambda: {"reason": "verhuisd"}, a_member),
     _route("/network", 201, lambda: {"name": "Henk de Buurman", "relation": "buurman", "notices_decline": True}),

@@ -39,7 +39,9 @@ def test_a_signal_from_a_partner_is_recorded_with_its_life_domains_and_urgency(c
 
     assert response.status_code == 201
     result = response.json()
-    assert result["item_id"] and result["version"] == 3
+    # The household is at licht: a high-urgency signal also brings its check-in forward (team policy).
+    assert result["item_id"] and result["version"] == 4
+    assert last_event(households, household_id, "CheckInRescheduled").reason == "signal"
     event = last_event(households, household_id, "SignalRecorded")
     assert event.signal_id == result["item_id"]
     assert (event.source, event.urgency, event.actor) == ("woningcorporatie", "high", "anna")

@@ -153,3 +153,22 @@ def test_the_demo_users(demo: Demo) -> None:
     recorders = Counter(e.actor for e in demo.all("ContactRecorded"))
     assert recorders.most_common(1)[0][0] == "anna"
     assert {e.actor for e in demo.all()} <= staff
+
+
+def test_the_demo_inbox_has_partners_reports_new_linked_and_dismissed():
+    from waakvlam.demo import PARTNER_SIGNALS, load_partner_signals, load_team_policies
+
+    app = Households(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    load_team_policies(app)
+    assert {team: app.team_policy(team).team_lead for team in TEAMS} == {
+        team: staff["lead"] for team, staff in TEAMS.items()}
+    ids = load_demo(app, households=20)
+    signals = load_partner_signals(app, ids)
+
+    ends = Counter(type(list(app.events.get(s))[-1]).__name__ for s in signals)
+    assert ends == {"SignalReported": len(PARTNER_SIGNALS) - 2, "SignalLinked": 1, "SignalDismissed": 1}
+    (linked,) = [list(app.events.get(s))[-1] for s in signals if type(list(app.events.get(s))[-1]).__name__
+                 == "SignalLinked"]
+    household = app.get(linked.household_id)
+    recorded = [e for e in app.events.get(household.id) if type(e).__name__ == "SignalRecorded"]
+    assert recorded[-1].signal_id == str(signals[0])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from workers.lease import Lease, lease_name
+from workers.projections import PROJECTIONS
 from workers.status import projection_status
 
 
@@ -35,5 +36,6 @@ def test_the_command_line_prints_one_line_per_projection(households, settings):
     output = subprocess.run([sys.executable, "-m", "waakvlam.cli", "projections"], env=env, capture_output=True,
                             text=True, check=True).stdout
     lines = [line for line in output.splitlines() if "position" in line]
-    assert [line.split()[0] for line in lines] == ["caseload", "plan", "timeline", "chain"]
+    assert [line.split()[0] for line in lines] == [projection.name for projection, _ in PROJECTIONS]
+    assert {"caseload", "plan", "timeline", "chain", "schedule"} <= {line.split()[0] for line in lines}
     assert all("lag        2" in line and "no worker" in line for line in lines)

@@ -1,0 +1,161 @@
+"""Signals: intake from partners, the team's inbox, and triage.
+
+Partners (role `partner`) report signals and follow their own reports here, and
+nowhere else. The inbox lists the most urgent signals first, then the most
+recently seen; one signal shows how it was triaged and its eropaf (the time
+from the signal to the first contact with the household).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.auth import PARTNER, Principal
+from api.deps import (
+    AfterQuery,
+    CommandDep,
+    HouseholdsDep,
+    ReportCommandDep,
+    ReporterDep,
+    SettingsDep,
+    SignalsDep,
+    wait_for,
+)
+from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES, Problem
+from api.schemas.signals import (
+    ReportStatus,
+    ReportStatusPage,
+    SignalCommandResult,
+    SignalItem,
+    SignalPage,
+    SignalReport,
+    Triage,
+    TriageAction,
+)
+from domain.errors import InvalidInput, NotFound
+from domain.signal import PartnerKind
+from domain.values import Intensity, Urgency
+from projections.signals import NEW, SignalRow, replay
+
+router = APIRouter(prefix="/api/signals", tags=["signals"])
+
+NO_NUL = r"^[^\x00]*$"
+StatusQuery = Annotated[str | None, Query(pattern="^(new|linked|dismissed)$", description=(
+    "new, linked or dismissed. A partner may ask for `new` only: it sees whether a report was triaged, not how."))]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
+
+
+READ = {**READ_RESPONSES, 404: _problem("Unknown signal (for a partner: also someone else's report)")}
+INTAKE = {**COMMAND_RESPONSES, 404: _problem("Not used: a report creates a new signal"),
+          409: _problem("The report breaks a rule, e.g. it was seen in the future; `rule` says which"),
+          412: _problem("Not used: a report creates a new signal")}
+TRIAGE = {**COMMAND_RESPONSES,
+          403: _problem("A partner account: triage is the team's"),
+          404: _problem("Unknown signal, or (link) unknown household"),
+          409: _problem("The signal was already triaged, or the household refuses it (e.g. it is closed)"),
+          412: _problem("If-Match does not match the signal's current version")}
+
+
+def _is_partner(principal: Principal) -> bool:
+    return principal.role == PARTNER
+
+
+def _item(row: SignalRow) -> SignalItem:
+    return SignalItem.model_validate({**vars(row), "eropaf_hours": row.eropaf_hours})
+
+
+def _status(row: SignalRow) -> ReportStatus:
+    triaged = row.status != NEW
+    return ReportStatus(signal_id=row.signal_id, version=row.version, status="triaged" if triaged else "received",
+                        triaged=triaged, received_at=row.reported_at, triaged_at=row.triaged_at,
+                        occurred_at=row.occurred_at, source=row.source, about_name=row.about_name,
+                        about_address=row.about_address, urgency=row.urgency)
+
+
+@router.post("", status_code=201, response_model=SignalCommandResult, responses=INTAKE,
+             summary="Report a signal (partners too): who reports, about whom, what was seen, how urgent")
+def report(body: SignalReport, command: ReportCommandDep) -> JSONResponse:
+    if _is_partner(command.principal) and body.source == PartnerKind.TEAM:
+        raise InvalidInput("source", "a partner reports as the partner it is, not as the team")
+
+    def run(**context: Any):
+        return command.households.report_signal(**body.fields(), **context)
+
+    response = command.run(run, created=True, versioned=False)
+    if response.status_code == 201:
+        response.headers["Location"] = f"/api/signals/{json.loads(response.body)['signal_id']}"
+    return response
+
+
+@router.get("", response_model=SignalPage | ReportStatusPage, responses=READ,
+            summary="The signal inbox, most urgent first, then the most recently seen (a partner: its own reports)")
+def inbox(
+    principal: ReporterDep,
+    view: SignalsDep,
+    settings: SettingsDep,
+    status: StatusQuery = None,
+    team: Annotated[str | None, Query(max_length=100, pattern=NO_NUL, description="The team's inbox.")] = None,
+    urgency: Urgency | None = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: AfterQuery = None,
+) -> SignalPage | ReportStatusPage:
+    partner = _is_partner(principal)
+    if partner and status not in (None, NEW):
+        raise HTTPException(403, "a partner sees whether its reports were triaged, not how")
+    wait_for(view, after, settings.catch_up_timeout)
+    try:
+        rows, next_cursor = view.page(status=status, team=team, urgency=urgency, cursor=cursor, limit=limit,
+                                      reported_by=principal.user_id if partner else None)
+    except ValueError as error:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
+                                       "input": None}]) from None
+    if partner:
+        return ReportStatusPage(items=[_status(row) for row in rows], next_cursor=next_cursor)
+    return SignalPage(items=[_item(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/{signal_id}", response_model=SignalItem | ReportStatus, responses=READ,
+            summary="One signal: its report, its triage and its eropaf (a partner: the status of its own report)")
+def one(signal_id: UUID, principal: ReporterDep, households: HouseholdsDep, view: SignalsDep,
+        settings: SettingsDep, response: Response, after: AfterQuery = None) -> SignalItem | ReportStatus:
+    # The signal's own events say how it stands now; the view adds the first contact with its household.
+    (row,) = replay(households.signal_events(signal_id)).values()
+    if _is_partner(principal) and row.reported_by != principal.user_id:
+        raise NotFound(f"signal {signal_id} does not exist")  # someone else's report is none of theirs
+    response.headers["ETag"] = f'"{row.version}"'
+    if _is_partner(principal):
+        return _status(row)
+    wait_for(view, after, settings.catch_up_timeout)
+    seen = view.get(signal_id)
+    if seen is not None and row.household_id is not None and seen.household_id == row.household_id:
+        row = replace(row, first_contact_at=seen.first_contact_at)
+    return _item(row)
+
+
+@router.post("/{signal_id}/triage", response_model=SignalCommandResult, responses=TRIAGE,
+             summary="Triage a signal, once: link it to a household, register a household from it, or dismiss it")
+def triage(signal_id: UUID, body: Triage, command: CommandDep) -> JSONResponse:
+    households = command.households
+    if body.action == TriageAction.LINK:
+        assert body.household_id is not None
+        run = partial(households.link_signal, signal_id, body.household_id)
+    elif body.action == TriageAction.REGISTER:
+        assert body.label is not None
+        run = partial(households.register_from_signal, signal_id, label=body.label, team=body.team,
+                      intensity=body.intensity or Intensity.LICHT)
+    else:
+        assert body.reason is not None
+        run = partial(households.dismiss_signal, signal_id, reason=body.reason)
+    return command.run(run)

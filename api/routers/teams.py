@@ -1,0 +1,49 @@
+"""A team's policy: cadence per intensity, reminder days, how a signal brings a
+check-in forward, the team lead and e-mail addresses. Changing it is an event
+on the team, so who changed the policy, and when, stays on record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import CommandDep, HouseholdsDep, PrincipalDep
+from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES, forbidden
+from api.schemas.schedule import TeamPolicyBody, TeamPolicyView
+
+router = APIRouter(prefix="/api/teams", tags=["teams"])
+
+TeamName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]*\S[^\x00/]*$")]
+POLICY_ROLES = ("team_lead",)  # who may change a team's policy (issue 5 adds administrators and team membership)
+
+
+@router.get("/{team}/policy", response_model=TeamPolicyView, responses=READ_RESPONSES,
+            summary="A team's policy: cadence, reminders, signal response, lead and addresses")
+def policy(team: TeamName, _principal: PrincipalDep, households: HouseholdsDep, response: Response) -> TeamPolicyView:
+    team = team.strip()
+    version = households.team_version(team)
+    found = households.team_policy(team)
+    response.headers["ETag"] = f'"{version}"'
+    return TeamPolicyView(team=team, version=version, **found.as_dict())
+
+
+@router.put("/{team}/policy", response_model=TeamPolicyView,
+            responses={**COMMAND_RESPONSES, 403: forbidden("Only a team lead changes a team's policy")},
+            summary="Set a team's policy (what is left out gets the default); bounds enforced")
+def set_policy(team: TeamName, body: TeamPolicyBody, principal: PrincipalDep, command: CommandDep) -> JSONResponse:
+    if principal.role not in POLICY_ROLES:
+        raise HTTPException(403, "only a team lead changes a team's policy")
+    team = team.strip()
+
+    def run(**context: Any):
+        return command.households.set_team_policy(team, **body.fields(), **context)
+
+    response = command.run(run)
+    if response.status_code == 200:
+        households = command.households
+        answer = TeamPolicyView(team=team, version=households.team_version(team),
+                                **households.team_policy(team).as_dict())
+        return JSONResponse(answer.model_dump(mode="json"), headers=dict(response.headers))
+    return response

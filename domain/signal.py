@@ -1,0 +1,137 @@
+"""The Signal aggregate: a worry reported by a partner (or seen by the team),
+waiting in the team's inbox until it is triaged.
+
+A partner (home care, the housing corporation, the GP, a school, the police, a
+wijkambassadeur, a neighbour) reports what they saw about someone: a name, an
+address or both. The team triages each signal once: it links it to a household
+it already follows, registers a new household from it, or dismisses it with a
+reason. Linking and registering also record the signal on the household
+(`Household.record_signal`); the application saves both in one transaction.
+
+Event names start with `Signal`: the projections tell events apart by their
+class name, and the household has events called `Registered` and `Closed`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidInput, RuleViolation
+from domain.household import _domains, _when
+from domain.values import Urgency, choice
+
+NEW, LINKED, DISMISSED = "new", "linked", "dismissed"
+
+
+class PartnerKind(StrEnum):
+    """Who reports a signal (the partners of the signalenkaart, and the team itself)."""
+
+    HOME_CARE = "home_care"  # thuiszorg
+    HOUSING_CORPORATION = "housing_corporation"  # woningcorporatie
+    GP = "gp"  # huisarts
+    SCHOOL = "school"
+    POLICE = "police"  # politie, wijkagent
+    WIJKAMBASSADEUR = "wijkambassadeur"
+    NEIGHBOUR = "neighbour"  # buren
+    TEAM = "team"  # seen by the wijkteam itself
+
+
+class Signal(Aggregate):
+    # ---- the report -----------------------------------------------------------
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        actor: str,
+        source: str,
+        description: str,
+        about_name: str = "",
+        about_address: str = "",
+        reporter_name: str = "",
+        reporter_contact: str = "",
+        team: str | None = None,
+        life_domains: list[str] = (),
+        urgency: str = Urgency.NORMAL,
+        occurred_at: datetime | None = None,
+    ) -> Signal:
+        """A new signal; `occurred_at` is when it was seen (now, or in the past; never in the future)."""
+        when = _when(occurred_at)
+        if not description.strip():
+            raise InvalidInput("description", "says what was seen")
+        if not about_name.strip() and not about_address.strip():
+            raise InvalidInput("about_name", "a signal is about someone: give a name, an address, or both")
+        if team is not None and not team.strip():
+            raise InvalidInput("team", "names a team, or is left out")
+        return cls(
+            actor=actor, occurred_at=when, source=str(choice(PartnerKind, source, "source")),
+            reporter_name=reporter_name.strip(), reporter_contact=reporter_contact.strip(),
+            about_name=about_name.strip(), about_address=about_address.strip(),
+            team=team.strip() if team is not None else None, life_domains=_domains(life_domains),
+            description=description.strip(), urgency=str(choice(Urgency, urgency, "urgency")),
+        )
+
+    @event("SignalReported")
+    def __init__(
+        self, *, actor: str, occurred_at: datetime, source: str, reporter_name: str, reporter_contact: str,
+        about_name: str, about_address: str, team: str | None, life_domains: list[str], description: str,
+        urgency: str,
+    ) -> None:
+        self.reported_by = actor
+        self.seen_at = occurred_at
+        self.source = source
+        self.team = team
+        self.about_name = about_name
+        self.about_address = about_address
+        self.life_domains = life_domains
+        self.description = description
+        self.urgency = urgency
+        self.status = NEW
+        self.household_id: UUID | None = None
+
+    # ---- triage: once -----------------------------------------------------------
+
+    def link(self, household_id: UUID, *, actor: str, new_household: bool = False,
+             occurred_at: datetime | None = None) -> None:
+        """Link the signal to a household (`new_household`: one registered from this signal)."""
+        when = self._check_untriaged(occurred_at)
+        self._linked(actor=actor, occurred_at=when, household_id=household_id, new_household=new_household)
+
+    @event("SignalLinked")
+    def _linked(self, *, actor: str, occurred_at: datetime, household_id: UUID, new_household: bool) -> None:
+        self.status = LINKED
+        self.household_id = household_id
+
+    def dismiss(self, *, actor: str, reason: str, occurred_at: datetime | None = None) -> None:
+        """Close the signal without a household: no worry for the team, or one for another organisation."""
+        when = self._check_untriaged(occurred_at)
+        if not reason.strip():
+            raise InvalidInput("reason", "a dismissed signal gives its reason")
+        self._dismissed(actor=actor, occurred_at=when, reason=reason.strip())
+
+    @event("SignalDismissed")
+    def _dismissed(self, *, actor: str, occurred_at: datetime, reason: str) -> None:
+        self.status = DISMISSED
+
+    def check_untriaged(self) -> None:
+        """Refuse (409) when the signal was already triaged."""
+        if self.status != NEW:
+            raise RuleViolation("a signal is triaged once", f"signal {self.id} was already {self.status}")
+
+    def _check_untriaged(self, occurred_at: datetime | None) -> datetime:
+        self.check_untriaged()
+        when = _when(occurred_at)
+        if occurred_at is not None and when < self.seen_at:
+            raise RuleViolation("a signal is triaged after it was seen",
+                                f"{when.isoformat()} is before the signal was seen at {self.seen_at.isoformat()}")
+        return when
+
+    def as_household_signal(self) -> dict[str, Any]:
+        """What `Household.record_signal` records of this signal."""
+        return {"source": self.source, "description": self.description, "life_domains": list(self.life_domains),
+                "urgency": self.urgency, "signal_id": str(self.id)}

@@ -1,0 +1,483 @@
+"""The reminder worker: no check-in is forgotten. Its own process:
+
+    python -m workers.reminders        (or: waakvlam reminders)
+
+Every WAAKVLAM_REMINDER_INTERVAL seconds it reads the schedule (the `schedule`
+view: one open check-in per open household) and, by each team's policy
+(`domain/team.py`: N = `remind_days_before`, M = `overdue_days`), decides:
+
+  * `due_soon`: from N days before a check-in is due, the coordinator hears of it
+    (the team lead when the household has no coordinator). One per check-in and
+    due date: a check-in that is moved (same id, new due date) is reminded again
+    for its new date. A check-in first seen when it is already due or a little
+    over time (the worker was down, the household was registered with a date in
+    the past) still gets it, saying how far over time it is.
+  * `overdue`: when a check-in is M days over time (at least 1), the coordinator
+    AND the team lead hear of it. Once per check-in, whatever its due date did
+    meanwhile; once it is this late, a `due_soon` is no longer sent for it.
+A completed or cancelled check-in leaves the schedule, so it is never reminded
+of again; nor is one of a closed household. (The schedule is a projection: a
+check-in completed in the fraction of a second before the schedule has seen it
+can still be reminded of once.)
+
+Exactly once, with any number of workers and across kills: the decisions are an
+outbox in PostgreSQL (the configured schema). Deciding a reminder inserts its
+row into `reminders` (unique per check-in, kind and due date; `overdue` unique
+per check-in) with ON CONFLICT DO NOTHING, and, only when that row is new, its
+in-app notifications and its outgoing mails, all in ONE transaction. A second
+worker deciding the same reminder at the same moment waits on the first one's
+row and then inserts nothing. Nothing is written to a household: reminders never
+cause a version conflict for the people editing it.
+
+Delivery takes one pending mail at a time with FOR UPDATE SKIP LOCKED (so two
+workers never take the same one), hands it to the SMTP server and marks it sent
+in that same transaction. A worker killed before the commit leaves the mail
+pending and its lock is released; another worker (or this one, restarted) sends
+it. The honest window: when a worker dies AFTER the SMTP server accepted a
+message and BEFORE the commit that marks it sent (a millisecond or so per mail),
+that one message is sent again. SMTP has no way to make this exactly-once; the
+copy carries the same deterministic Message-ID, so it is recognisably the same
+message. So: at most one duplicate per killed worker, never a lost mail. (The same
+holds when PostgreSQL itself crashes within moments of marking a mail sent: that
+commit is asynchronous, see `synchronous_commit` below.)
+Failed deliveries are tried again with a growing pause; a permanent refusal (5xx)
+is recorded as failed. Sent mails are deleted after MAIL_RETENTION: they name a
+household.
+
+Without WAAKVLAM_SMTP_HOST no mail is queued (in-app notifications only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import psycopg
+import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composed, Identifier, Literal
+
+from domain.application import Households
+from domain.team import TeamPolicy
+from domain.values import local_date
+from projections import versions
+from projections.notifications import (
+    DUE_SOON,
+    OVERDUE,
+    Notification,
+    as_params,
+    ddl_lock,
+    insert_statement,
+    notification_id,
+    notifications_ddl,
+)
+from waakvlam import mail
+from waakvlam.database import eventsourcing_env
+from waakvlam.logs import configure_logging
+from waakvlam.settings import Settings, get_settings
+
+SCHEDULE = "schedule"
+DECISIONS_PER_TRANSACTION = 500
+MAIL_RETENTION = timedelta(days=30)
+PURGE_EVERY = 3600.0  # seconds
+RETRY_FIRST, RETRY_MAX = 30.0, 3600.0  # seconds before a failed mail is tried again (doubling)
+MAX_ATTEMPTS = 20  # then a mail is given up as failed
+IDLE_IN_TRANSACTION = "60s"  # a hung worker's mail lock is released after this (longer than the SMTP timeout)
+
+
+def today() -> date:
+    return local_date(datetime.now(UTC))
+
+
+# ---- what is decided: pure ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """An open check-in, as the schedule holds it."""
+
+    check_in_id: str
+    household_id: UUID
+    label: str
+    team: str
+    coordinator: str | None
+    due: date
+
+
+def kind_due(check_in: Due, policy: TeamPolicy, day: date) -> str | None:
+    """Which reminder a check-in calls for on `day` by its team's policy (None: none yet)."""
+    if (day - check_in.due).days >= max(policy.overdue_days, 1):
+        return OVERDUE
+    if (check_in.due - day).days <= policy.remind_days_before:
+        return DUE_SOON
+    return None
+
+
+def recipients(kind: str, coordinator: str | None, team_lead: str | None) -> list[tuple[str, bool]]:
+    """Who hears of a reminder, each with whether they hear of it as team lead."""
+    if kind == DUE_SOON:
+        if coordinator:
+            return [(coordinator, False)]
+        return [(team_lead, True)] if team_lead else []
+    found = [(coordinator, False)] if coordinator else []
+    if team_lead and team_lead != coordinator:
+        found.append((team_lead, True))
+    return found
+
+
+def reminder_source(kind: str, check_in_id: str, due: date) -> str:
+    return f"{kind}:{check_in_id}:{due.isoformat()}" if kind == DUE_SOON else f"{kind}:{check_in_id}"
+
+
+def in_app_title(kind: str, label: str, due: date) -> str:
+    """An in-app title stays true while it is read days later: the date, not 'in 3 days'."""
+    if kind == OVERDUE:
+        return f"Waakvlamcontact over tijd (gepland op {mail.dutch_date(due)}): {label}"
+    return f"Waakvlamcontact gepland op {mail.dutch_date(due)}: {label}"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    mail_id: UUID
+    message_id: str
+    recipient: str  # the address
+    message: bytes
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    check_in: Due
+    notifications: list[Notification]
+    mails: list[Outgoing]
+
+
+def decide(check_in: Due, policy: TeamPolicy, day: date, settings: Settings, *, now: datetime,
+           with_mail: bool) -> Decision | None:
+    """The reminder a check-in calls for on `day`, with its notifications and mails (None: nothing yet,
+    or nobody to tell)."""
+    kind = kind_due(check_in, policy, day)
+    if kind is None:
+        return None
+    told = recipients(kind, check_in.coordinator, policy.team_lead)
+    if not told:
+        return None
+    source = reminder_source(kind, check_in.check_in_id, check_in.due)
+    notifications, mails = [], []
+    reminder = mail.Reminder(kind, check_in.household_id, check_in.label, check_in.team, check_in.due,
+                             check_in.coordinator)
+    for user, as_lead in told:
+        notifications.append(Notification(
+            notification_id(source, user), user, kind, check_in.household_id, check_in.label,
+            in_app_title(kind, check_in.label, check_in.due), check_in_id=check_in.check_in_id, due=check_in.due))
+        if with_mail:
+            address = policy.address_of(user, settings.mail_domain)
+            mail_id = uuid5(NAMESPACE_URL, f"waakvlam:mail:{source}:{address}")
+            message = mail.compose(
+                mail_id=mail_id, sender=settings.mail_from, to=address,
+                subject=mail.reminder_title(check_in.label, check_in.due, day),
+                body=mail.reminder_body(reminder, user, as_lead=as_lead, today=day, base_url=settings.base_url),
+                domain=settings.mail_domain, sent_at=now,
+                headers={"X-Waakvlam-Reminder": kind, "X-Waakvlam-Check-In": check_in.check_in_id})
+            mails.append(Outgoing(mail_id, mail.message_id(mail_id, settings.mail_domain), address,
+                                  message))
+    return Decision(kind, check_in, notifications, mails)
+
+
+# ---- the outbox ------------------------------------------------------------------------
+
+
+def _t(schema: str, table: str) -> Composed:
+    return SQL("{0}.{1}").format(Identifier(schema), Identifier(table))
+
+
+def outbox_ddl(schema: str) -> list[Composed]:
+    reminders, mails = _t(schema, "reminders"), _t(schema, "outgoing_mail")
+    return [
+        SQL("CREATE TABLE IF NOT EXISTS {0} ("
+            " check_in_id text NOT NULL,"
+            " kind text NOT NULL CHECK (kind IN ('due_soon', 'overdue')),"
+            " due date NOT NULL,"  # the due date it was about
+            " household_id uuid NOT NULL,"
+            " recipients text[] NOT NULL,"
+            " decided_at timestamptz NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (check_in_id, kind, due))").format(reminders),
+        # Overdue: once per check-in, whatever its due date did.
+        SQL("CREATE UNIQUE INDEX IF NOT EXISTS {1} ON {0} (check_in_id) WHERE kind = 'overdue'").format(
+            reminders, Identifier("reminders_overdue_once")),
+        SQL("CREATE TABLE IF NOT EXISTS {0} ("
+            " mail_id uuid PRIMARY KEY,"
+            " message_id text NOT NULL,"
+            " recipient text NOT NULL,"
+            " message bytea NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now(),"
+            " attempts integer NOT NULL DEFAULT 0,"
+            " next_attempt_at timestamptz NOT NULL DEFAULT now(),"
+            " last_error text,"
+            " sent_at timestamptz,"
+            " failed_at timestamptz)").format(mails),
+        SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL"
+            ).format(mails, Identifier("outgoing_mail_pending")),
+    ]
+
+
+def create_tables(env: dict[str, str]) -> None:
+    """The outbox and notifications tables, and the schedule's SQL view (its projection's version 1 if new)."""
+    from projections.schedule import ScheduleView
+
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    versions.ensure(SCHEDULE, ScheduleView, env)
+    with versions.connect(env) as conn, conn.transaction():
+        # One creator at a time: CREATE ... IF NOT EXISTS races with itself.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (ddl_lock(schema),))
+        for statement in [*notifications_ddl(schema), *outbox_ddl(schema)]:
+            conn.execute(statement)
+
+
+class ReminderWorker:
+    """Decides reminders and delivers their mails; one cycle at a time (`cycle`)."""
+
+    def __init__(self, settings: Settings, env: dict[str, str], *, sender: Any = None) -> None:
+        self.settings = settings
+        self.env = env
+        self.schema = env.get("POSTGRES_SCHEMA") or "public"
+        self.with_mail = bool(settings.smtp_host) or sender is not None
+        self._sender = sender
+        self.log = structlog.get_logger("reminders")
+        create_tables(env)
+        self.households = Households(env={**env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"})
+        self.conn = self._connect(synchronous=True)
+        # Marking a mail sent need not wait for the disk: a commit lost in a crash of PostgreSQL itself only
+        # means that mail is sent once more, the same window as a worker killed mid-send.
+        self.delivery = self._connect(synchronous=False)
+        self._last_purge = float("-inf")
+        s = self.schema
+        self._teams = SQL("SELECT DISTINCT team FROM {0} WHERE due IS NOT NULL").format(_t(s, SCHEDULE))
+        # The check-ins that may call for a reminder not yet decided, given each team's N and M.
+        self._candidates = SQL(
+            "WITH p (team, n, m) AS (SELECT * FROM unnest(%(teams)s::text[], %(n)s::int[], %(m)s::int[]))"
+            " SELECT s.check_in_id, s.household_id, s.label, s.team, s.coordinator, s.due"
+            " FROM {0} s JOIN p ON p.team = s.team"
+            " WHERE s.check_in_id IS NOT NULL AND s.due IS NOT NULL AND s.due <= %(day)s + p.n AND ("
+            "  (s.due > %(day)s - p.m AND NOT EXISTS (SELECT 1 FROM {1} r"
+            "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'due_soon' AND r.due = s.due))"
+            "  OR (s.due <= %(day)s - p.m AND NOT EXISTS (SELECT 1 FROM {1} r"
+            "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'overdue')))"
+            " ORDER BY s.due, s.check_in_id").format(_t(s, SCHEDULE), _t(s, "reminders"))
+        self._insert_reminders = SQL(
+            "INSERT INTO {0} (check_in_id, kind, due, household_id, recipients)"
+            " SELECT c, k, d, h, r::text[] FROM unnest(%s::text[], %s::text[], %s::date[], %s::uuid[], %s::text[])"
+            " AS u (c, k, d, h, r)"
+            " ON CONFLICT DO NOTHING RETURNING check_in_id, kind").format(_t(s, "reminders"))
+        self._insert_notification = insert_statement(s)
+        self._insert_mail = SQL("INSERT INTO {0} (mail_id, message_id, recipient, message) VALUES (%s, %s, %s, %s)"
+                                " ON CONFLICT (mail_id) DO NOTHING").format(_t(s, "outgoing_mail"))
+        self._begin_and_take = SQL(
+            "BEGIN; SELECT mail_id, recipient, message, attempts FROM {0}"
+            " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()"
+            " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED").format(_t(s, "outgoing_mail"))
+        self._mails = _t(s, "outgoing_mail")
+        self._mark_sent_and_commit = SQL("UPDATE {0} SET sent_at = now(), attempts = attempts + 1"
+                                         " WHERE mail_id = {1}; COMMIT;")
+        self._mark_failed = SQL(
+            "UPDATE {0} SET attempts = attempts + 1, last_error = %s, next_attempt_at = now() + %s,"
+            " failed_at = CASE WHEN %s THEN now() END WHERE mail_id = %s").format(_t(s, "outgoing_mail"))
+        self._purge = SQL("DELETE FROM {0} WHERE sent_at < now() - %s OR failed_at < now() - %s").format(
+            _t(s, "outgoing_mail"))
+
+    def _connect(self, *, synchronous: bool) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(versions.conninfo(self.env), autocommit=True, connect_timeout=5,
+                               application_name="waakvlam reminders", row_factory=dict_row)
+        conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
+        if not synchronous:
+            conn.execute("SET synchronous_commit = off")
+        return conn
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+        self.conn.close()
+        self.delivery.close()
+        self.households.close()
+
+    @property
+    def sender(self) -> Any:
+        if self._sender is None:
+            self._sender = mail.SmtpSender(self.settings)
+        return self._sender
+
+    # ---- one cycle ------------------------------------------------------------------
+
+    def cycle(self, day: date | None = None, *, stop: threading.Event | None = None) -> tuple[int, int]:
+        """Decide what is due on `day` (default: today in the Netherlands), then deliver pending mail.
+        Answers (reminders decided, mails sent)."""
+        decided = self.decide(day or today())
+        sent = self.deliver(stop=stop) if self.with_mail else 0
+        if time.monotonic() - self._last_purge > PURGE_EVERY:
+            self.conn.execute(self._purge, (MAIL_RETENTION, MAIL_RETENTION))
+            self._last_purge = time.monotonic()
+        return decided, sent
+
+    def policies(self) -> dict[str, TeamPolicy]:
+        teams = [row["team"] for row in self.conn.execute(self._teams)]
+        return {team: self.households.team_policy(team) for team in teams}
+
+    def candidates(self, day: date, policies: dict[str, TeamPolicy]) -> list[Due]:
+        teams = list(policies)
+        rows = self.conn.execute(self._candidates, {
+            "teams": teams, "day": day,
+            "n": [policies[t].remind_days_before for t in teams],
+            "m": [max(policies[t].overdue_days, 1) for t in teams]}).fetchall()
+        return [Due(**row) for row in rows]
+
+    def decide(self, day: date) -> int:
+        """Decide every reminder due on `day` that is not decided yet; the number decided by this worker."""
+        policies = self.policies()
+        now = datetime.now(UTC)
+        decisions = (decide(c, policies[c.team], day, self.settings, now=now, with_mail=self.with_mail)
+                     for c in self.candidates(day, policies))
+        done = 0
+        for chunk in _chunks((d for d in decisions if d is not None), DECISIONS_PER_TRANSACTION):
+            done += self._record(chunk)
+        if done:
+            self.log.info("reminders.decided", count=done, day=day.isoformat(), pid=os.getpid())
+        return done
+
+    def _record(self, decisions: list[Decision]) -> int:
+        """Record reminders with their notifications and mails, in one transaction; those another worker
+        recorded first are left out (their rows conflict, nothing of them is inserted)."""
+        with self.conn.transaction():
+            new = {(row["check_in_id"], row["kind"]) for row in self.conn.execute(self._insert_reminders, (
+                [d.check_in.check_in_id for d in decisions], [d.kind for d in decisions],
+                [d.check_in.due for d in decisions], [d.check_in.household_id for d in decisions],
+                ["{" + ",".join(_array_item(n.recipient) for n in d.notifications) + "}" for d in decisions],
+            ))}
+            mine = [d for d in decisions if (d.check_in.check_in_id, d.kind) in new]
+            notifications = [as_params(n) for d in mine for n in d.notifications]
+            mails = [(m.mail_id, m.message_id, m.recipient, m.message) for d in mine for m in d.mails]
+            with self.conn.cursor() as curs:
+                if notifications:
+                    curs.executemany(self._insert_notification, notifications)
+                if mails:
+                    curs.executemany(self._insert_mail, mails)
+        return len(mine)
+
+    def deliver(self, *, stop: threading.Event | None = None, limit: int | None = None) -> int:
+        """Send pending mails, one per transaction, until none is left (or the server fails); the count.
+
+        One round trip to PostgreSQL per mail: marking a mail sent, committing, and taking the next one
+        in a new transaction go as one simple query (`UPDATE ...; COMMIT; BEGIN; SELECT ... FOR UPDATE
+        SKIP LOCKED`). Each mail still has its own transaction, committed before the next is sent."""
+        sent = 0
+        envelope_from = mail.envelope_sender(self.settings.mail_from)
+        conn = self.delivery
+        take: Composed | SQL = self._begin_and_take
+        try:
+            row = self._take(take)
+            while row is not None:
+                try:
+                    self.sender.send(envelope_from, row["recipient"], bytes(row["message"]))
+                except mail.MailError as error:
+                    attempts = row["attempts"] + 1
+                    permanent = error.permanent or attempts >= MAX_ATTEMPTS
+                    pause = timedelta(seconds=min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX))
+                    conn.execute(self._mark_failed, (str(error), pause, permanent, row["mail_id"]))
+                    conn.execute("COMMIT")
+                    self.log.warning("mail.failed", mail_id=str(row["mail_id"]), error=str(error),
+                                     attempts=attempts, permanent=permanent)
+                    if not permanent:
+                        return sent  # the server is unwell: try again next cycle
+                    row = self._take(self._begin_and_take)
+                    continue
+                # Accepted by the server. A kill from here to the COMMIT sends this mail again (see above).
+                sent += 1
+                mark = self._mark_sent_and_commit.format(self._mails, Literal(row["mail_id"]))
+                if (limit is not None and sent >= limit) or (stop is not None and stop.is_set()):
+                    conn.execute(mark)
+                    return sent
+                row = self._take(Composed([mark, SQL(" "), self._begin_and_take]))
+            conn.execute("COMMIT")  # the transaction that found nothing more to send
+            return sent
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            if self._sender is not None:
+                self._sender.close()  # no idle connection between cycles
+            if sent:
+                self.log.info("mail.sent", count=sent, pid=os.getpid())
+
+    def _take(self, query: Composed | SQL) -> dict[str, Any] | None:
+        """Run a simple query that ends in a new transaction's `SELECT ... FOR UPDATE SKIP LOCKED`; its row."""
+        cursor = self.delivery.execute(query)
+        while cursor.nextset():  # past the results of UPDATE, COMMIT and BEGIN, to the SELECT's
+            pass
+        return cursor.fetchone()
+
+
+def _array_item(text: str) -> str:
+    """`text` as an element of a PostgreSQL array literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _chunks(items: Iterable[Decision], size: int) -> Iterator[list[Decision]]:
+    chunk: list[Decision] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    log = structlog.get_logger("reminders")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    env = eventsourcing_env(settings)
+    worker = None
+    log.info("reminders.started", interval=settings.reminder_interval, mail=bool(settings.smtp_host),
+             pid=os.getpid())
+    try:
+        while not stop.is_set():
+            try:
+                if worker is None:
+                    worker = ReminderWorker(settings, env)
+                worker.cycle(stop=stop)
+            except (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError) as error:
+                # The database is away: start afresh (new connections) on the next cycle.
+                log.error("reminders.database_unavailable", error=type(error).__name__)
+                if worker is not None:
+                    _close_quietly(worker)
+                    worker = None
+            stop.wait(settings.reminder_interval)
+    finally:
+        if worker is not None:
+            _close_quietly(worker)
+        log.info("reminders.stopped", pid=os.getpid())
+
+
+def _close_quietly(worker: ReminderWorker) -> None:
+    try:
+        worker.close()
+    except Exception:  # closing what is already broken
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(run())
