@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from fastapi import Depends, Header, HTTPException, Query, Request
 
 from api.auth import PARTNER, Principal, authenticate
+from api.authz import authorise
 from api.commands import CommandRunner
 from api.problems import CatchUpTimeout
 from domain.application import Households
@@ -54,9 +55,12 @@ ScheduleDep = Annotated[ScheduleView, Depends(_schedule)]
 SignalsDep = Annotated[SignalsView, Depends(_signals)]
 
 
-async def _staff(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+async def _staff(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
     """The wijkteam's people; a partner account is refused here (403): it only reports signals
-    and follows its own reports, on the routes that take `ReporterDep`."""
+    and follows its own reports, on the routes that take `ReporterDep`. On a route of one household
+    (a `household_id` in the path) the user must also be allowed that household: api/authz.py,
+    which also writes the NEN 7513 access-log entry."""
+    await authorise(request, principal)
     if principal.role == PARTNER:
         raise HTTPException(403, "a partner account may report signals and follow its own reports, nothing else")
     return principal

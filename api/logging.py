@@ -42,8 +42,18 @@ class RequestLog:
                 route=getattr(route, "path", "unmatched"),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                household_id=scope.get("path_params", {}).get("household_id"),
+                household_id=_household_id(scope.get("path_params", {}).get("household_id")),
             )
+
+
+def _household_id(value: object) -> str | None:
+    """The household id when it is one: a path segment that is not a UUID may be anything a user typed (a name)."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return "invalid"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -9,12 +9,16 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from api import problems
+from api import problems, security
 from api.logging import RequestLog
+from api.routers import access_log as access_log_routes
 from api.routers import calendar as calendar_routes
 from api.routers import care, course, households, integrated_plan, integrity, people, plan, schedule, teams, timeline
+from api.routers import login as login_routes
 from api.routers import notifications as notification_routes
+from api.routers import privacy as privacy_routes
 from api.routers import signals as signal_routes
+from api.routers import staff as staff_routes
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.notifications import NotificationsProjection, NotificationsView
@@ -23,7 +27,11 @@ from projections.schedule import ScheduleProjection, ScheduleView
 from projections.signals import SignalsProjection, SignalsView
 from projections.timeline import TimelineProjection, TimelineView
 from projections.versions import open_reader
+from waakvlam.access_log import AccessLog
+from waakvlam.access_log import logging_enabled as access_logging
+from waakvlam.accounts import Accounts
 from waakvlam.database import eventsourcing_env
+from waakvlam.demo import STAFF as DEMO_STAFF
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
 
@@ -36,7 +44,11 @@ you saw, and `Idempotency-Key` to make a retry safe. Errors are `application/pro
 
 Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`, and `dev-petra`:
 a partner's account (a housing corporation), which may report signals (`POST /api/signals`) and see the
-status of its own reports, and nothing else (every other route answers 403).
+status of its own reports, and nothing else (every other route answers 403). `dev-admin` (an administrator:
+the staff registry, `/api/staff`) and `dev-kees`, `dev-ruben`, `dev-ingrid` (generalist, coordinator and team
+lead of Wijkteam Zuid) show who may see what: a wijkteam sees its own households; outside one's team only by
+emergency access, the header `X-Emergency-Access: <reason>`, which is allowed, logged and flagged. Every read
+and change of household data is in the NEN 7513 access log (`GET /api/households/{id}/access-log`).
 """
 
 
@@ -50,12 +62,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes run in threads; more threads than connections only queue on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
         app.state.households = Households(env=env, background_snapshots=True)
+        if settings.demo:  # the demo tokens' people, until the staff registry knows them (domain/staff.py)
+            app.state.households.demo_staff = dict(DEMO_STAFF)
+        app.state.access_log = AccessLog(env, enabled=access_logging(settings.demo))  # NEN 7513
         app.state.caseload = open_reader(CaseloadProjection.name, CaseloadView, env)
         app.state.plans = open_reader(PlanProjection.name, PlanView, env)
         app.state.timeline = open_reader(TimelineProjection.name, TimelineView, env)
         app.state.schedule = open_reader(ScheduleProjection.name, ScheduleView, env)
         app.state.signals = open_reader(SignalsProjection.name, SignalsView, env)
         app.state.notifications = open_reader(NotificationsProjection.name, NotificationsView, env)
+        app.state.accounts = Accounts(env, session_hours=settings.session_hours,
+                                      max_failures=settings.login_max_failures,
+                                      max_failures_per_address=settings.login_max_failures_per_address,
+                                      window_seconds=settings.login_window)
         try:
             yield
         finally:
@@ -66,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.schedule.datastore.close()
             app.state.signals.datastore.close()
             app.state.notifications.datastore.close()
+            app.state.access_log.close()
+            app.state.accounts.close()
 
     app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
@@ -75,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signal_routes.router)
     app.include_router(notification_routes.router)
     app.include_router(calendar_routes.router)
+    app.include_router(staff_routes.router)
+    app.include_router(privacy_routes.router)
+    app.include_router(access_log_routes.router)
+    app.include_router(login_routes.router)
+    security.install(app, settings)
     app.add_middleware(RequestLog)
 
     @app.get("/healthz", include_in_schema=False)

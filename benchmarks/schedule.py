@@ -40,7 +40,7 @@ from psycopg.sql import SQL, Identifier
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.read_path import Client, Latency, env_for
-from benchmarks.store import MEMORY, _copy, _notifications, in_time_order
+from benchmarks.store import MEMORY, Unsealed, _copy, _notifications, in_time_order
 from benchmarks.write_path import database, fresh_schema, http_server, machine_busy, server_facts
 from domain.application import Households
 from domain.values import DEFAULT_CADENCE, local_date
@@ -58,7 +58,7 @@ def _tell(args: tuple[int, int, int, datetime]) -> tuple[list[tuple[bytes, Any]]
     first, count, seed, now = args
     started = time.perf_counter()
     rng = random.Random(seed)
-    app = Households(env=MEMORY)
+    app = Unsealed(env=MEMORY)
     levels = [level for level, weight in LEVELS for _ in range(weight)]
     try:
         for n in range(first, first + count):

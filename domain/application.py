@@ -26,20 +26,32 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, RecordConflictError, Transcoding
 from eventsourcing.utils import get_topic
 
+from domain import household as household_module
+from domain import signal as signal_module
 from domain.corrections import item_field
-from domain.errors import Contention, NotFound, StaleVersion
+from domain.erasure import KeyRing, MemoryKeys, ShreddingMapper, parse_kek, personal_topics
+from domain.errors import Contention, NotFound, RuleViolation, StaleVersion
 from domain.history import HistoryCache
 from domain.household import Household, now
 from domain.signal import Signal
+from domain.staff import StaffMember, staff_id
 from domain.team import Team, TeamPolicy, checked_policy, team_id
 from domain.values import Intensity
 
 MAX_ATTEMPTS = 30
 POLICY_TTL = 5.0  # seconds a team's policy is reused before it is read again (other processes may change it)
 HOUSEHOLD_TOPIC = get_topic(Household.Registered)  # the first stored event of every household
+PERSONAL = personal_topics((Household, household_module.PERSONAL_FIELDS), (Signal, signal_module.PERSONAL_FIELDS))
+# Without WAAKVLAM_KEK in the environment (unit tests on the in-memory store, hand-made benchmark
+# environments) the data keys are wrapped with this well-known key: fine for throw-away stores only.
+# The service always passes one (waakvlam/database.py: the setting, or the data directory's own).
+DEVELOPMENT_KEK = "d2Fha3ZsYW0tb250d2lra2VsaW5nLW5pZXQtZ2VoZWk="
+STAFF_TOPIC = get_topic(StaffMember.StaffRegistered)  # the first stored event of every staff member
+STAFF_TTL = 5.0  # seconds a staff member's roles are reused before they are read again
+SIGNAL_RECORDED_TOPIC = get_topic(Household.SignalRecorded)
 T = TypeVar("T")
 
 
@@ -111,10 +123,32 @@ class Households(Application[UUID]):
         self._snapshotter = ThreadPoolExecutor(1, "snapshots") if background_snapshots else None
         self._histories = HistoryCache(lambda household_id, after: self.events.get(household_id, gt=after))
         self._policies: dict[str, tuple[float, TeamPolicy]] = {}
+        self._staff: dict[str, tuple[float, StaffMember | None]] = {}
+        # user -> (role, team): who a user is when the registry does not know them (demo mode only, see
+        # waakvlam/demo.py STAFF); the registry's own record always wins.
+        self.demo_staff: dict[str, tuple[str, str | None]] = {}
+        self.keyring: KeyRing | None = None
+        if isinstance(self.mapper, ShreddingMapper):
+            keys = self.recorder if hasattr(self.recorder, "insert_key") else MemoryKeys.of(self.recorder)
+            self.keyring = KeyRing(parse_kek(self.env.get("WAAKVLAM_KEK") or DEVELOPMENT_KEK), keys)
+            self.mapper.keyring, self.mapper.personal = self.keyring, PERSONAL
+            if hasattr(self.recorder, "insert_key"):  # it stores a new aggregate's key with its events
+                self.recorder.keyring, self.keyring.deferred = self.keyring, True
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, sealing personal fields with a key per household (domain/erasure.py)."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ShreddingMapper)
 
     def history(self, household_id: UUID) -> tuple[Any, ...]:
-        """Every event of a household in version order, for "as of" questions (cached, never stale)."""
-        return self._histories.get(household_id)
+        """Every event of a household in version order, for "as of" questions (cached, never stale).
+        A household forgotten meanwhile (here or by another process) is read afresh, redacted, and not cached."""
+        found = self._histories.get(household_id)
+        if found and type(found[-1]).__name__ == "Forgotten":
+            self._histories.forget(household_id)
+            if self.keyring is not None:
+                self.keyring.forget_cached(household_id)
+            return tuple(self.events.get(household_id))
+        return found
 
     def close(self) -> None:
         snapshotter = getattr(self, "_snapshotter", None)  # close() also runs from __del__
@@ -181,6 +215,85 @@ class Households(Application[UUID]):
             policy = TeamPolicy()
         self._policies[team] = (time.monotonic() + POLICY_TTL, policy)
         return policy
+
+    # ---- people and roles (domain/staff.py) -------------------------------------
+
+    def staff_member(self, user_id: str) -> StaffMember | None:
+        """The user's staff record (roles, team); briefly cached. In demo mode a demo user the
+        registry does not know yet is answered from the demo table, never saved."""
+        cached = self._staff.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            member: StaffMember | None = self.repository.get(staff_id(user_id))
+        except AggregateNotFoundError:
+            member = None
+        if not isinstance(member, StaffMember):
+            member = None
+            if user_id in self.demo_staff:
+                role, team = self.demo_staff[user_id]
+                member = StaffMember.register(user_id, actor="demo", occurred_at=now(), team=team, roles=(role,))
+        self._staff[user_id] = (time.monotonic() + STAFF_TTL, member)
+        return member
+
+    def staff(self) -> list[StaffMember]:
+        """Every registered staff member, by user id."""
+        ids = [n.originator_id for n in self.recorder.select_notifications(1, 1_000_000, topics=[STAFF_TOPIC])]
+        members = [self.repository.get(member_id) for member_id in ids]
+        return sorted((m for m in members if isinstance(m, StaffMember)), key=lambda m: m.user_id)
+
+    def registered_staff(self, user_id: str) -> StaffMember:
+        try:
+            member = self.repository.get(staff_id(user_id))
+        except AggregateNotFoundError:
+            member = None
+        if not isinstance(member, StaffMember):
+            raise NotFound(f"staff member {user_id} does not exist")
+        return member
+
+    def register_staff(self, user_id: str, *, actor: str, idempotency: Idempotency | None = None,
+                       name: str = "", team: str | None = None, roles: Sequence[str] = (),
+                       reason: str = "registered") -> Outcome:
+        """Register a user, in a team (or none), with their first roles."""
+        if self.recorder.select_events(staff_id(user_id), limit=1):
+            raise RuleViolation("a user is registered once", f"{user_id} is already registered")
+        member = StaffMember.register(user_id, actor=actor, occurred_at=now(), name=name, team=team,
+                                      roles=tuple(roles), reason=reason)
+        try:
+            return self._saved_staff(member, idempotency)
+        except RecordConflictError:
+            raise RuleViolation("a user is registered once", f"{user_id} is already registered") from None
+
+    def grant_role(self, user_id: str, role: str, *, actor: str, reason: str, idempotency: Idempotency | None = None,
+                   expected_version: int | None = None) -> Outcome:
+        return self._change_staff(user_id, expected_version, idempotency,
+                                  lambda m: m.grant(role, actor=actor, occurred_at=now(), reason=reason))
+
+    def revoke_role(self, user_id: str, role: str, *, actor: str, reason: str, idempotency: Idempotency | None = None,
+                    expected_version: int | None = None) -> Outcome:
+        return self._change_staff(user_id, expected_version, idempotency,
+                                  lambda m: m.revoke(role, actor=actor, occurred_at=now(), reason=reason))
+
+    def change_staff_team(self, user_id: str, team: str | None, *, actor: str, reason: str,
+                          idempotency: Idempotency | None = None, expected_version: int | None = None) -> Outcome:
+        return self._change_staff(user_id, expected_version, idempotency,
+                                  lambda m: m.change_team(team, actor=actor, occurred_at=now(), reason=reason))
+
+    def _change_staff(self, user_id: str, expected_version: int | None, idempotency: Idempotency | None,
+                      change: Callable[[StaffMember], None]) -> Outcome:
+        def attempt() -> Outcome:
+            member = self.registered_staff(user_id)
+            if expected_version is not None and member.version != expected_version:
+                raise StaleVersion(expected_version, member.version)
+            change(member)
+            return self._saved_staff(member, idempotency)
+
+        return self._retrying(f"staff member {user_id}", attempt)
+
+    def _saved_staff(self, member: StaffMember, idempotency: Idempotency | None) -> Outcome:
+        outcome = self._save(member, None, idempotency)
+        self._staff.pop(member.user_id, None)
+        return outcome
 
     # ---- commands ------------------------------------------------------------
 
@@ -272,6 +385,12 @@ class Households(Application[UUID]):
     def end_intervention(self, household_id: UUID, intervention_id: str, *, actor: str, **kw: Any) -> Outcome:
         return self._update(household_id, kw, lambda h, f: h.end_intervention(intervention_id, actor=actor, **f))
 
+    def record_consent(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.record_consent(actor=actor, **f))
+
+    def withdraw_consent(self, household_id: UUID, consent_id: str, *, actor: str, **kw: Any) -> Outcome:
+        return self._update(household_id, kw, lambda h, f: h.withdraw_consent(consent_id, actor=actor, **f))
+
     def escalate(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
         return self._update(household_id, kw, lambda h, f: h.escalate(actor=actor, **f))
 
@@ -317,6 +436,59 @@ class Households(Application[UUID]):
             )
 
         return self._update(household_id, kw, command)
+
+    # ---- erasure ----------------------------------------------------------------
+
+    def forget(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
+        """Erase a household by crypto-shredding: record `Forgotten`, then destroy the keys of the
+        household and of the signals linked to it; its snapshots are deleted (derived data).
+        The stored events do not change: without the key their personal fields read as placeholders,
+        and the projections drop the household's rows on `Forgotten`. Asked again for a household
+        already forgotten (an erasure interrupted after its event), it finishes the shredding."""
+        household = self.get(household_id)
+        if household.status == household_module.FORGOTTEN:
+            expected = kw.get("expected_version")
+            if expected is not None and expected != household.version:
+                raise StaleVersion(expected, household.version)
+            outcome = Outcome(household_id, household.version, None)
+        else:
+            outcome = self._update(household_id, kw, lambda h, f: h.forget(actor=actor, **f))
+        self._shred(household_id)
+        return outcome
+
+    def _shred(self, household_id: UUID) -> None:
+        signals = set()
+        for stored in self.recorder.select_events(household_id):
+            if stored.topic == SIGNAL_RECORDED_TOPIC:
+                with contextlib.suppress(ValueError):  # a signal the team saw itself has no report
+                    signals.add(UUID(self.mapper.to_domain_event(stored).signal_id))
+        if self._snapshotter is not None:
+            self._snapshotter.submit(lambda: None).result()  # a snapshot being taken now is saved first
+        self._delete_snapshots(household_id)
+        if self.keyring is not None:
+            self.keyring.destroy([household_id, *signals])
+        self._histories.forget(household_id)
+        cache = getattr(self.repository, "cache", None)
+        for aggregate_id in (household_id, *signals) if cache is not None else ():
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def _delete_snapshots(self, household_id: UUID) -> None:
+        """Snapshots hold the household's state: deleted on erasure (they are derived, never evidence)."""
+        if self.snapshots is None:
+            return
+        recorder: Any = self.snapshots.recorder
+        if hasattr(recorder, "datastore"):  # PostgreSQL
+            statement = f'DELETE FROM "{recorder.datastore.schema}"."{recorder.events_table_name}"'
+            with recorder.datastore.transaction(commit=True) as curs:
+                curs.execute(statement + " WHERE originator_id = %s", (household_id,))
+            return
+        with recorder._database_lock:  # the in-memory store of the unit tests
+            kept = [e for e in recorder._stored_events if e.originator_id != household_id]
+            recorder._stored_events[:] = kept
+            recorder._stored_events_index.clear()
+            for index, stored in enumerate(kept):
+                recorder._stored_events_index[str(stored.originator_id)][stored.originator_version] = index
 
     # ---- signals: report, then triage once -------------------------------------
 

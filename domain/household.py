@@ -21,6 +21,7 @@ from uuid import uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.corrections import validate_changes
+from domain.erasure import REDACTED
 from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.values import (
     ASSESSMENT_INSTRUMENT,
@@ -40,7 +41,39 @@ from domain.values import (
     validate_cadence,
 )
 
-OPEN, CLOSED = "open", "closed"
+OPEN, CLOSED, FORGOTTEN = "open", "closed", "forgotten"
+
+# The personal fields of each event: sealed with the household's own key (domain/erasure.py),
+# read as placeholders ("[gewist]", [], {}, None) once the household is forgotten.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "Registered": ("label",),
+    "MemberAdded": ("name", "birth_year"),
+    "MemberRemoved": ("reason",),
+    "NetworkPersonAdded": ("name",),
+    "NetworkPersonRemoved": ("reason",),
+    "CoordinatorAssigned": ("handover_note",),
+    "SignalRecorded": ("description",),
+    "ContactRecorded": ("summary", "participants"),
+    "GoalSet": ("description",),
+    "GoalRevised": ("description", "reason"),
+    "GoalAchieved": ("note",),
+    "GoalDropped": ("reason",),
+    "AgreementMade": ("who", "what"),
+    "AgreementCompleted": ("note",),
+    "AgreementCancelled": ("reason",),
+    "InterventionStarted": ("description", "handover_note"),
+    "InterventionEnded": ("outcome",),
+    "Escalated": ("reason",),
+    "DeEscalated": ("reason",),
+    "CheckInRescheduled": ("reason",),
+    "CheckInCancelled": ("reason",),
+    "SignaleringsplanAgreed": ("phases",),
+    "Closed": ("note",),
+    "Reopened": ("reason",),
+    "Corrected": ("original", "changes", "reason"),
+    "ConsentRecorded": ("given_by", "purpose"),
+    "ConsentWithdrawn": ("reason",),
+}
 
 
 def new_id() -> str:
@@ -332,8 +365,11 @@ class Household(Aggregate):
         self.agreements[agreement_id] = "cancelled"
 
     def start_intervention(self, *, actor: str, support_level: str, description: str, provider: str = "",
-                           goal_id: str | None = None, handover_note: str = "",
+                           goal_id: str | None = None, handover_note: str = "", legal_basis: str = "",
                            occurred_at: datetime | None = None) -> str:
+        """Start an intervention. A referral to specialist care shares the household's data with a
+        provider outside the team: it needs the household's valid consent for that provider, or a
+        recorded legal basis (`legal_basis`, e.g. "Jeugdwet art. 7.4.0"), which the event keeps."""
         when = self._check_open(occurred_at)
         level = choice(SupportLevel, support_level, "support_level")
         if goal_id is not None:
@@ -343,16 +379,21 @@ class Household(Aggregate):
                                 "a specialist intervention needs a warm-handover note")
         if level in (SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH) and not provider.strip():
             raise RuleViolation("formal care names its provider")
+        if level == SupportLevel.SPECIALISTISCH and not legal_basis.strip() \
+                and not self.has_consent(provider, local_date(when)):
+            raise RuleViolation("sharing with a provider outside the team needs consent or a legal basis",
+                                f"there is no valid consent for {provider.strip()} and no legal basis was given")
         intervention_id = new_id()
         self._intervention_started(actor=actor, occurred_at=when, intervention_id=intervention_id,
                                    goal_id=goal_id, support_level=str(level), provider=provider.strip(),
-                                   description=description, handover_note=handover_note)
+                                   description=description, handover_note=handover_note,
+                                   legal_basis=legal_basis.strip())
         return intervention_id
 
     @event("InterventionStarted")
     def _intervention_started(self, *, actor: str, occurred_at: datetime, intervention_id: str,
                               goal_id: str | None, support_level: str, provider: str, description: str,
-                              handover_note: str) -> None:
+                              handover_note: str, legal_basis: str = "") -> None:
         self.interventions[intervention_id] = OPEN
 
     def end_intervention(self, intervention_id: str, *, actor: str, outcome: str = "",
@@ -364,6 +405,54 @@ class Household(Aggregate):
     @event("InterventionEnded")
     def _intervention_ended(self, *, actor: str, occurred_at: datetime, intervention_id: str, outcome: str) -> None:
         self.interventions[intervention_id] = "ended"
+
+    # ---- consent -------------------------------------------------------------
+
+    def record_consent(self, *, actor: str, given_by: str, party: str, purpose: str, until: date | None = None,
+                       occurred_at: datetime | None = None) -> str:
+        """Record the household's consent to share its data with `party` for `purpose`, until a day
+        (inclusive) or until withdrawn."""
+        when = self._check_open(occurred_at)
+        if not (given_by.strip() and party.strip() and purpose.strip()):
+            raise RuleViolation("a consent says who gave it, to whom and for what")
+        if until is not None and until < local_date(when):
+            raise RuleViolation("a consent is valid when it is recorded",
+                                f"until {until.isoformat()} lies before {local_date(when).isoformat()}")
+        consent_id = new_id()
+        self._consent_recorded(actor=actor, occurred_at=when, consent_id=consent_id, given_by=given_by.strip(),
+                               party=party.strip(), purpose=purpose.strip(), until=until)
+        return consent_id
+
+    @event("ConsentRecorded")
+    def _consent_recorded(self, *, actor: str, occurred_at: datetime, consent_id: str, given_by: str, party: str,
+                          purpose: str, until: date | None) -> None:
+        self._consents()[consent_id] = {"party": party, "until": until, "status": OPEN}
+
+    def withdraw_consent(self, consent_id: str, *, actor: str, reason: str = "",
+                         occurred_at: datetime | None = None) -> None:
+        when = self._check_open(occurred_at)
+        self._check_open_item({k: c["status"] for k, c in self._consents().items()}, consent_id, "consent")
+        self._consent_withdrawn(actor=actor, occurred_at=when, consent_id=consent_id, reason=reason)
+
+    @event("ConsentWithdrawn")
+    def _consent_withdrawn(self, *, actor: str, occurred_at: datetime, consent_id: str, reason: str) -> None:
+        consents = self._consents()
+        consents[consent_id] = {**consents[consent_id], "status": "withdrawn"}
+
+    def has_consent(self, party: str, day: date) -> bool:
+        """Whether a consent for `party` (by name, ignoring case) is valid on `day`."""
+        name = party.strip().casefold()
+        return any(c["status"] == OPEN and c["party"].casefold() == name and (c["until"] is None or c["until"] >= day)
+                   for c in self._consents().values())
+
+    @property
+    def consents(self) -> dict[str, dict[str, Any]]:
+        """Consent id -> {party, until, status (open, withdrawn)}."""
+        return self._consents()
+
+    def _consents(self) -> dict[str, dict[str, Any]]:
+        # Households saved (and snapshotted) before consents existed have none yet.
+        return self.__dict__.setdefault("_consent_state", {})
 
     # ---- intensity ---------------------------------------------------------
 
@@ -552,9 +641,31 @@ class Household(Aggregate):
         elif target_kind == "AssessmentRecorded" and "scores" in changes:
             self.scores.update(changes["scores"])
 
+    # ---- erasure --------------------------------------------------------------
+
+    def forget(self, *, actor: str, reason: str, occurred_at: datetime | None = None) -> None:
+        """Forget the household, open or closed (the application then destroys its key). The event
+        itself holds nothing personal and stays readable: who had the household erased, when and why."""
+        if self.status == FORGOTTEN:
+            raise RuleViolation("a household is forgotten once", "this household was already forgotten")
+        when = _when(occurred_at)
+        self._check_not_before_registration(when)
+        if not reason.strip():
+            raise RuleViolation("an erasure says why")
+        self._forgotten(actor=actor, occurred_at=when, reason=reason.strip())
+
+    @event("Forgotten")
+    def _forgotten(self, *, actor: str, occurred_at: datetime, reason: str) -> None:
+        self.status = FORGOTTEN
+        self.label = REDACTED
+        self.members, self.network, self.signaleringsplan = {}, {}, {}
+        self.next_check_in = None
+
     # ---- rule helpers ------------------------------------------------------
 
     def _check_open(self, occurred_at: datetime | None) -> datetime:
+        if self.status == FORGOTTEN:
+            raise RuleViolation("nothing happens to a forgotten household", "this household was forgotten")
         if self.status != OPEN:
             raise RuleViolation("nothing but reopening on a closed household", "this household is closed")
         when = _when(occurred_at)

@@ -27,6 +27,13 @@ from domain.values import Urgency, choice
 
 NEW, LINKED, DISMISSED = "new", "linked", "dismissed"
 
+# The personal fields of each signal event, sealed with the signal's own key (domain/erasure.py);
+# forgetting a household destroys the keys of the signals linked to it too.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "SignalReported": ("reporter_name", "reporter_contact", "about_name", "about_address", "description"),
+    "SignalDismissed": ("reason",),
+}
+
 
 class PartnerKind(StrEnum):
     """Who reports a signal (the partners of the signalenkaart, and the team itself)."""

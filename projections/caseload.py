@@ -42,7 +42,7 @@ def fold(row: CaseloadRow | None, event: Any) -> CaseloadRow | None:
     if kind == "Registered":
         row = CaseloadRow(household_id=event.originator_id, label=event.label, team=event.team,
                           intensity=event.intensity)
-    if row is None:
+    if row is None or kind == "Forgotten":  # a forgotten household has no row
         return None
     changes: dict[str, Any] = {"version": event.originator_version}
     if kind == "CoordinatorAssigned":
@@ -85,6 +85,8 @@ def replay(events: Any) -> dict[UUID, CaseloadRow]:
         row = fold(rows.get(event.originator_id), event)
         if row is not None:
             rows[event.originator_id] = row
+        else:
+            rows.pop(event.originator_id, None)
     return rows
 
 

@@ -98,6 +98,8 @@ def fold(state: HouseholdState | None, event: Any) -> HouseholdState | None:
     if state is None or not type(event).__qualname__.startswith("Household."):
         return state
     kind = type(event).__name__
+    if kind == "Forgotten":  # nothing of a forgotten household is kept
+        return None
     if kind == "CoordinatorAssigned":
         return replace(state, coordinator=event.coordinator)
     if kind in ("Escalated", "DeEscalated"):
@@ -245,7 +247,7 @@ class NotificationsView(PostgresTrackingRecorder):
             before = {r["household_id"]: HouseholdState(**r) for r in curs.fetchall()}
             curs.execute(SQL("SELECT team_id, team_lead FROM {0}").format(self.teams), prepare=True)
             leads_before: dict[UUID, str | None] = {r["team_id"]: r["team_lead"] for r in curs.fetchall()}
-            states, leads, new = dict(before), dict(leads_before), []
+            states, leads, new, forgotten = dict(before), dict(leads_before), [], []
             for event, tracking in batch:
                 state = states.get(event.originator_id)
                 if tracking.notification_id > start:
@@ -253,6 +255,8 @@ class NotificationsView(PostgresTrackingRecorder):
                 state = fold(state, event)
                 if state is not None:
                     states[event.originator_id] = state
+                elif states.pop(event.originator_id, None) is not None:
+                    forgotten.append(event.originator_id)
                 leads = fold_leads(leads, event)
             changed = [asdict(s) for key, s in states.items() if before.get(key) != s]
             if changed:
@@ -262,6 +266,9 @@ class NotificationsView(PostgresTrackingRecorder):
                 curs.executemany(self._upsert_lead, changed_leads)
             if new:
                 curs.executemany(self._insert, [as_params(n) for n in new])
+            if forgotten:  # a forgotten household's state and notifications go
+                curs.execute(SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.households), (forgotten,))
+                curs.execute(SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table), (forgotten,))
             self._insert_tracking(curs, batch[-1][1])
 
     # ---- reading and marking (the API) -----------------------------------------

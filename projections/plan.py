@@ -54,7 +54,7 @@ def fold(doc: Doc | None, event: Any) -> Doc | None:
     kind = type(event).__name__
     if kind == "Registered":
         return _new(event)
-    if doc is None:
+    if doc is None or kind == "Forgotten":  # a forgotten household has no plan
         return None
     doc = {**doc, "version": event.originator_version}
     handler = _HANDLERS.get(kind)
@@ -214,6 +214,9 @@ def plan_as_of(events: Iterable[Any], *, as_of: datetime | None = None, known_at
     """The plan from the events that occurred by `as_of` (world time) and were
     recorded by `known_at` (record time). A correction counts once it was
     recorded; the moment it corrects decides whether that fact had occurred."""
+    events = list(events)
+    if any(type(e).__name__ == "Forgotten" for e in events):
+        return None  # a forgotten household has no plan, at any moment
     recorded = [e for e in events if known_at is None or e.timestamp <= known_at]
     moment = {e.originator_version: e.occurred_at for e in recorded}
     for e in recorded:
@@ -288,6 +291,7 @@ class PlanView(PostgresTrackingRecorder):
         self._select = SQL("SELECT doc FROM {0} WHERE household_id = %s").format(self.table)
         self._select_many = SQL("SELECT household_id, doc FROM {0} WHERE household_id = ANY(%s) FOR UPDATE").format(
             self.table)
+        self._delete = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table)
         self._upsert = SQL("INSERT INTO {0} (household_id, version, doc) VALUES (%s, %s, %s) "
                            "ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, doc = EXCLUDED.doc"
                            ).format(self.table)
@@ -301,13 +305,19 @@ class PlanView(PostgresTrackingRecorder):
             curs.execute(self._select_many, (list({event.originator_id for event, _ in batch}),), prepare=True)
             docs: dict[UUID, Doc | None] = {r["household_id"]: r["doc"] for r in curs.fetchall()}
             touched: set[UUID] = set()
+            dropped: set[UUID] = set()
             for event, _ in batch:
                 doc = fold(docs.get(event.originator_id), event)
                 if doc is not None:
                     docs[event.originator_id] = doc
                     touched.add(event.originator_id)
+                elif docs.pop(event.originator_id, None) is not None:  # forgotten
+                    touched.discard(event.originator_id)
+                    dropped.add(event.originator_id)
             if touched:
                 curs.executemany(self._upsert, [(key, docs[key]["version"], Jsonb(docs[key])) for key in touched])
+            if dropped:
+                curs.execute(self._delete, (list(dropped),))
             self._insert_tracking(curs, batch[-1][1])
 
     def get(self, household_id: UUID) -> Doc | None:

@@ -1,7 +1,8 @@
 """The thin writer shared by views that hold one row per household, folded by a
 pure `fold(row, event) -> row`: read the rows a batch touches once, fold every
 event, write each changed row once, with the tracking position, in one
-transaction (so every event is applied exactly once)."""
+transaction (so every event is applied exactly once). A fold answering None for
+a household that had a row (it was forgotten) deletes the row."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class HouseholdRowsView(PostgresTrackingRecorder):
         self._select_many = SQL("SELECT {1} FROM {0} WHERE household_id = ANY(%s) FOR UPDATE").format(
             self.table, select)
         self._select_all = SQL("SELECT {1} FROM {0}").format(self.table, select)
+        self._delete = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table)
 
     def apply(self, event: Any, tracking: Tracking) -> None:
         self.apply_batch([(event, tracking)])
@@ -51,9 +53,14 @@ class HouseholdRowsView(PostgresTrackingRecorder):
                 row = fold(after.get(event.originator_id), event)
                 if row is not None:
                     after[event.originator_id] = row
+                else:
+                    after.pop(event.originator_id, None)
             changed = [asdict(row) for key, row in after.items() if before.get(key) != row]
             if changed:
                 curs.executemany(self._upsert, changed)
+            dropped = [key for key in before if key not in after]
+            if dropped:
+                curs.execute(self._delete, (dropped,))
             self._insert_tracking(curs, batch[-1][1])
 
     def all_rows(self) -> dict[UUID, Any]:

@@ -113,7 +113,7 @@ def fold(row: ScheduleRow | None, event: Any) -> ScheduleRow | None:
     if kind == "Registered":
         row = ScheduleRow(household_id=event.originator_id, label=event.label, team=event.team,
                           intensity=event.intensity)
-    if row is None:
+    if row is None or kind == "Forgotten":  # a forgotten household has no row
         return None
     changes: dict[str, Any] = {"version": event.originator_version}
     if kind == "CoordinatorAssigned":
@@ -152,6 +152,8 @@ def replay(events: Iterable[Any]) -> dict[UUID, ScheduleRow]:
         row = fold(rows.get(event.originator_id), event)
         if row is not None:
             rows[event.originator_id] = row
+        else:
+            rows.pop(event.originator_id, None)
     return rows
 
 

@@ -113,7 +113,10 @@ def replay(events: Iterable[Any]) -> dict[UUID, SignalRow]:
     rows: dict[UUID, SignalRow] = {}
     contacts: dict[UUID, dict[str, datetime]] = {}
     for event in events:
-        if type(event).__name__ in SIGNAL_KINDS:
+        if type(event).__name__ == "Forgotten":
+            rows = {key: row for key, row in rows.items() if row.household_id != event.originator_id}
+            contacts.pop(event.originator_id, None)
+        elif type(event).__name__ in SIGNAL_KINDS:
             row = fold(rows.get(event.originator_id), event)
             if row is not None:
                 rows[event.originator_id] = row
@@ -208,6 +211,8 @@ class SignalsView(PostgresTrackingRecorder):
         self._select_touched = SQL(
             "SELECT {1} FROM {0} WHERE signal_id = ANY(%s) OR household_id = ANY(%s) FOR UPDATE").format(
             self.table, self._columns)
+        self._delete_of = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table)
+        self._delete_contacts_of = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.contacts)
         self._upsert_contact = SQL(
             "INSERT INTO {0} (household_id, contact_id, occurred_at) VALUES (%s, %s, %s)"
             " ON CONFLICT (household_id, contact_id) DO UPDATE SET occurred_at = EXCLUDED.occurred_at").format(
@@ -225,6 +230,7 @@ class SignalsView(PostgresTrackingRecorder):
         signals = [event for event, _ in batch if type(event).__name__ in SIGNAL_KINDS]
         contacts = [(event.originator_id, *moment) for event, _ in batch
                     if (moment := contact_moment(event)) is not None]
+        forgotten = [event.originator_id for event, _ in batch if type(event).__name__ == "Forgotten"]
         with self.datastore.transaction(commit=True) as curs:
             if contacts:
                 curs.executemany(self._upsert_contact, contacts)
@@ -249,6 +255,9 @@ class SignalsView(PostgresTrackingRecorder):
                 changed = [asdict(row) for key, row in after.items() if before.get(key) != row]
                 if changed:
                     curs.executemany(self._upsert, changed)
+            if forgotten:  # the signals of a forgotten household leave the inbox, with its contact moments
+                curs.execute(self._delete_of, (forgotten,))
+                curs.execute(self._delete_contacts_of, (forgotten,))
             self._insert_tracking(curs, batch[-1][1])
 
     # ---- reading -------------------------------------------------------------
@@ -267,11 +276,15 @@ class SignalsView(PostgresTrackingRecorder):
 
     def page(self, *, status: str | None = None, team: str | None = None, urgency: str | None = None,
              reported_by: str | None = None, cursor: str | None = None,
-             limit: int = 50) -> tuple[list[SignalRow], str | None]:
+             limit: int = 50, visible_to: str | None = None) -> tuple[list[SignalRow], str | None]:
         """One page of the inbox: most urgent first, then the most recently seen; keyset-paginated.
+        `visible_to`: only signals of that team or of no team yet (api/authz.py).
         Raises ValueError for a cursor of another list."""
         where: list[Composed | SQL] = []
         params: list[Any] = []
+        if visible_to is not None:
+            where.append(SQL("(team = %s OR team IS NULL)"))
+            params.append(visible_to)
         for column, value in (("status", status), ("team", team), ("urgency", urgency),
                               ("reported_by", reported_by)):
             if value is not None:

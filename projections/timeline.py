@@ -140,6 +140,10 @@ SUMMARIES: dict[str, Callable[[Any], str]] = {
     "Closed": lambda e: _tail(f"Huishouden afgesloten ({CLOSURE_NL.get(e.reason_code, e.reason_code)})", e.note),
     "Reopened": lambda e: _tail(f"Heropend ({e.intensity})", e.reason),
     "Corrected": _correction,
+    "ConsentRecorded": lambda e: f"Toestemming gegeven voor delen met {_clip(e.party, 60)}"
+                                 + (f" tot en met {_day(e.until)}" if e.until else ""),
+    "ConsentWithdrawn": lambda e: _tail("Toestemming ingetrokken", e.reason),
+    "Forgotten": lambda e: _tail("Huishouden vergeten: persoonsgegevens gewist", e.reason),
 }
 
 KINDS = frozenset(SUMMARIES)
@@ -246,6 +250,7 @@ class TimelineView(PostgresTrackingRecorder):
         ])
         self._copy = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, COLUMNS)))
         self._columns = SQL(", ").join(map(Identifier, COLUMNS))
+        self._delete = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table)
 
     def apply(self, event: Any, tracking: Tracking) -> None:
         self.apply_batch([(event, tracking)])
@@ -254,12 +259,17 @@ class TimelineView(PostgresTrackingRecorder):
         """One row per household event; one transaction, ending at the last position."""
         with self.datastore.transaction(commit=True) as curs:
             # COPY: a row per event, never one twice (the rows and the position commit together).
+            forgotten = []
             with curs.copy(self._copy) as copy:
                 for event, tracking in batch:
                     if not is_household_event(event):
                         continue
+                    if type(event).__name__ == "Forgotten":
+                        forgotten.append(event.originator_id)
                     row = to_row(event, tracking.notification_id)
                     copy.write_row([getattr(row, column) for column in COLUMNS])
+            if forgotten:  # a forgotten household has no timeline: its rows go (this batch's too)
+                curs.execute(self._delete, (forgotten,))
             self._insert_tracking(curs, batch[-1][1])
 
     def rows(self, household_id: UUID) -> list[TimelineRow]:

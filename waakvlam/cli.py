@@ -9,6 +9,7 @@
     waakvlam projections  each projection's version, position, lag and whether a worker runs it
     waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
     waakvlam verify   check the hash chain over the stored events (exit code 1 if broken)
+    waakvlam retention [--confirm]  report (and, confirmed, erase) the households past their retention term
 """
 
 from __future__ import annotations
@@ -36,19 +37,35 @@ def _share_database() -> None:
 def load_demo_if_empty() -> int:
     from domain.application import Households
     from waakvlam.database import eventsourcing_env
-    from waakvlam.demo import load_demo, load_partner_signals, load_team_policies
+    from waakvlam.demo import load_demo, load_partner_signals, load_staff, load_team_policies
 
-    app = Households(env=eventsourcing_env(get_settings()))
+    env = eventsourcing_env(get_settings())
+    _ensure_demo_accounts(env)
+    app = Households(env=env)
     try:
         if app.recorder.max_notification_id() is not None:
             return 0
         print("Loading the demo municipality (first start only)…", flush=True)
+        load_staff(app)
         load_team_policies(app)
         households = load_demo(app)
         load_partner_signals(app, households)
         return len(households)
     finally:
         app.close()
+
+
+def _ensure_demo_accounts(env: dict[str, str]) -> None:
+    """The demo users' local accounts (anna, bram, carla, dirk, petra), each with the demo password; also on a
+    store that was filled before accounts existed. Accounts that exist are left alone."""
+    from waakvlam.accounts import DEMO_PASSWORD, Accounts
+
+    accounts = Accounts(env)
+    try:
+        if accounts.ensure_demo_accounts():
+            print(f"Demo users may log in (POST /api/login) with the password {DEMO_PASSWORD!r}.", flush=True)
+    finally:
+        accounts.close()
 
 
 def api() -> None:
@@ -107,6 +124,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+def _create_views() -> None:
+    from projections import versions
+    from waakvlam.database import eventsourcing_env
+    from workers.projections import PROJECTIONS
+
+    env = eventsourcing_env(get_settings())
+    for projection, view in PROJECTIONS:
+        versions.open_reader(projection.name, view, {**env, "POSTGRES_POOL_SIZE": "1"}).datastore.close()
+
+
 def run() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
     # that runs our clean-up (stop the workers, stop the embedded database).
@@ -119,6 +146,7 @@ def run() -> None:
         get_settings.cache_clear()
     if settings.demo:
         load_demo_if_empty()
+    _create_views()  # here, once: the API and the worker starting together would race to create them
     processes = [subprocess.Popen([sys.executable, "-m", "workers.projections"])]
     sink = _start_mail_sink()
     if sink is not None:
@@ -170,12 +198,28 @@ def rebuild(name: str) -> int:
     return 0
 
 
+def retention(confirm: bool) -> int:
+    """Report (and with --confirm erase) the households past their retention term: workers/retention.py."""
+    from domain.application import Households
+    from waakvlam.database import eventsourcing_env
+    from workers import retention as job
+
+    households = Households(env=eventsourcing_env(get_settings()))
+    try:
+        job.run(households, confirm=confirm)
+    finally:
+        households.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "api", "worker", "reminders", "demo", "verify", "projections",
-                                            "rebuild"])
+                                            "rebuild", "retention"])
     parser.add_argument("projection", nargs="?", help="for rebuild: caseload, plan or timeline")
+    parser.add_argument("--confirm", action="store_true",
+                        help="for retention: erase the households past their term (without: only report them)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         _share_database()
@@ -188,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(rebuild(args.projection))
     elif args.command == "verify":
         sys.exit(verify())
+    elif args.command == "retention":
+        sys.exit(retention(args.confirm))
     elif args.command == "api":
         api()
     elif args.command == "worker":

@@ -7,8 +7,10 @@ server. Every process that asks for the same directory shares one server.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,29 @@ def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, s
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "n",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "WAAKVLAM_KEK": settings.kek.get_secret_value() if settings.kek else local_kek(settings.data_dir),
     }
+
+
+def local_kek(data_dir: Path) -> str:
+    """The data directory's own key-encryption key (made once, readable by this user only), for when
+    WAAKVLAM_KEK is not set: the embedded/demo mode. Every process using the directory shares it."""
+    path = data_dir.resolve() / "kek"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(base64.b64encode(os.urandom(32)).decode())
+    for _ in range(50):  # the other process may still be writing it
+        text = path.read_text().strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty")
 
 
 def _forget_dead_users(pgdata: Path) -> None:

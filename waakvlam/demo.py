@@ -35,6 +35,18 @@ for _team, _staff in TEAMS.items():
     USERS[_staff["lead"]] = ("team_lead", _team)
     USERS.update({user: ("coordinator", _team) for user in _staff["coordinators"]})
     USERS.update({user: ("generalist", _team) for user in _staff["generalists"]})
+ADMINISTRATOR, PARTNER = "admin", "petra"
+# Everyone with a demo token: the teams' people, the privacy officer, an administrator and a partner.
+STAFF: dict[str, tuple[str, str | None]] = {**USERS, ADMINISTRATOR: ("administrator", None),
+                                            PARTNER: ("partner", None)}
+
+
+def load_staff(app: Any) -> int:
+    """Register the demo's people (domain/staff.py) with their roles, as the administrator did."""
+    for user, (role, team) in STAFF.items():
+        app.register_staff(user, actor=ADMINISTRATOR, name=user.capitalize(), team=team, roles=(role,),
+                           reason="demo municipality")
+    return len(STAFF)
 
 SURNAMES = (
     "Jansen, De Vries, Van den Berg, Bakker, Visser, Smit, Meijer, De Boer, Mulder, De Groot, Bos, Vos, Peters, "
@@ -557,8 +569,14 @@ class _Story:
             f"Warme overdracht: {self.coordinator} stelde het huishouden in een gezamenlijk gesprek voor aan "
             f"{provider}; toestemming voor het delen van het plan mondeling gegeven.")
         goal_id = next((g for g, (d, _) in self.goals.items() if d == domain), None)
-        outcome = self._do("start_intervention", day, actor=self.coordinator, support_level=support,
-                           description=description, provider=provider, goal_id=goal_id, handover_note=handover)
+        when = self._time(day)
+        if support == SP:  # sharing the plan with specialist care: the household's consent, in the same talk
+            self.app.record_consent(self.hid, actor=self.coordinator, party=provider, occurred_at=when,
+                                    given_by=self.members[0][1] if self.members else "het huishouden",
+                                    purpose="Warme overdracht: delen van het plan en de ZRM-meting")
+        outcome = self.app.start_intervention(self.hid, actor=self.coordinator, support_level=support,
+                                              description=description, provider=provider, goal_id=goal_id,
+                                              handover_note=handover, occurred_at=when)
         self.interventions[outcome.item_id] = (support, description)
 
     def _finish(self, day: date | None, command: str, item_id: str | None = None, text: str = "") -> None:

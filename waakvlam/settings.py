@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     demo: bool = Field(default=False, alias="WAAKVLAM_DEMO",
                        description="Accept the demo bearer tokens and load demo data on first start.")
+    kek: SecretStr | None = Field(
+        default=None, alias="WAAKVLAM_KEK",
+        description="Key-encryption key wrapping the per-household data keys (crypto-shredding): base64 of 32 "
+                    "random bytes. Unset: one is generated once in WAAKVLAM_DATA_DIR/kek (embedded/demo use; "
+                    "a deployment sets it, and keeps it out of the database's backups).",
+    )
     log_level: str = Field(default="INFO", alias="WAAKVLAM_LOG_LEVEL")
     catch_up_timeout: float = Field(default=5.0, alias="WAAKVLAM_CATCH_UP_TIMEOUT", gt=0, le=60,
                                     description="Seconds a read with ?after= waits for its view.")
@@ -47,6 +53,48 @@ class Settings(BaseSettings):
                              description="Mail domain of users without an address in their team's policy.")
     mail_sink_port: int = Field(default=8025, alias="WAAKVLAM_MAIL_SINK_PORT", ge=1, le=65535,
                                 description="Port of the demo's local mail sink (`waakvlam run` in demo mode).")
+    # Authentication (api/auth.py, waakvlam/accounts.py).
+    oidc_issuer: str | None = Field(default=None, alias="WAAKVLAM_OIDC_ISSUER",
+                                    description="OpenID Connect issuer whose bearer tokens (JWTs) are accepted.")
+    oidc_audience: str | None = Field(default=None, alias="WAAKVLAM_OIDC_AUDIENCE",
+                                      description="The `aud` the tokens must carry (this service's client id).")
+    oidc_jwks_url: str | None = Field(default=None, alias="WAAKVLAM_OIDC_JWKS_URL",
+                                      description="Where the issuer publishes its signing keys (JWKS).")
+    oidc_jwks: str | None = Field(default=None, alias="WAAKVLAM_OIDC_JWKS",
+                                  description="The issuer's signing keys inline, as JWKS JSON.")
+    oidc_algorithms: list[Literal["RS256", "ES256"]] = Field(default=["RS256", "ES256"],
+                                                             alias="WAAKVLAM_OIDC_ALGORITHMS")
+    oidc_leeway: int = Field(default=30, alias="WAAKVLAM_OIDC_LEEWAY", ge=0, le=300,
+                             description="Seconds of clock skew allowed on exp and nbf.")
+    oidc_user_claim: str = Field(default="sub", alias="WAAKVLAM_OIDC_USER_CLAIM")
+    oidc_role_claim: str = Field(default="waakvlam_role", alias="WAAKVLAM_OIDC_ROLE_CLAIM")
+    oidc_team_claim: str = Field(default="waakvlam_team", alias="WAAKVLAM_OIDC_TEAM_CLAIM")
+    local_accounts: bool | None = Field(default=None, alias="WAAKVLAM_LOCAL_ACCOUNTS",
+                                        description="Accept POST /api/login with local accounts; "
+                                                    "default: when no OIDC issuer is configured.")
+    session_hours: float = Field(default=10.0, alias="WAAKVLAM_SESSION_HOURS", gt=0, le=24 * 30)
+    login_max_failures: int = Field(default=5, alias="WAAKVLAM_LOGIN_MAX_FAILURES", ge=1, le=1000,
+                                    description="Failed logins of one user name within the window before 429.")
+    login_max_failures_per_address: int = Field(default=20, alias="WAAKVLAM_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                                                ge=1, le=100_000,
+                                                description="Failed logins from one client address (an office "
+                                                            "behind one NAT address) within the window before 429.")
+    login_window: int = Field(default=900, alias="WAAKVLAM_LOGIN_WINDOW", ge=1, le=86400,
+                              description="Seconds over which failed logins count (per user and per address).")
+    # Hardening (api/security.py).
+    cors_origins: list[str] = Field(default=[], alias="WAAKVLAM_CORS_ORIGINS",
+                                    description="Origins whose browsers may call the API (JSON list); none by default.")
+    max_body_bytes: int = Field(default=1_048_576, alias="WAAKVLAM_MAX_BODY_BYTES", ge=1024, le=100 * 1_048_576)
+    hsts: bool = Field(default=False, alias="WAAKVLAM_HSTS",
+                       description="Send Strict-Transport-Security (set when served over TLS).")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_audience and (self.oidc_jwks_url or self.oidc_jwks))
+
+    @property
+    def local_accounts_enabled(self) -> bool:
+        return self.local_accounts if self.local_accounts is not None else not self.oidc_enabled
 
 
 @lru_cache

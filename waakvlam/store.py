@@ -30,6 +30,7 @@ from domain.application import Idempotency
 from domain.errors import DuplicateRequest
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
+KEYS_TABLE = "household_keys"  # data keys per aggregate (domain/erasure.py), wrapped; NULL once destroyed
 POLL_INTERVAL = 1.0  # seconds a projection waits for a NOTIFY before it looks anyway
 
 
@@ -83,10 +84,19 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             " recorded_at timestamptz NOT NULL DEFAULT now(),"
             " CONSTRAINT idempotency_keys_pkey PRIMARY KEY (principal, key))"
         ).format(keys))
+        data_keys = SQL("{0}.{1}").format(schema, Identifier(KEYS_TABLE))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {0} ("
+            " originator_id uuid PRIMARY KEY,"
+            " wrapped bytea,"
+            " created_at timestamptz NOT NULL DEFAULT now(),"
+            " destroyed_at timestamptz)"
+        ).format(data_keys))
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {function}("
             " events {schema}.{event_type}[], key_principal text, key_text text, key_fingerprint text,"
-            " key_outcome jsonb) RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            " key_outcome jsonb, data_key_ids uuid[], data_keys bytea[])"
+            " RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
             "DECLARE ids bigint[]; "
             "BEGIN "
             " SET LOCAL lock_timeout = '{lock_timeout}s'; "
@@ -97,6 +107,10 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             "  SELECT originator_id, originator_version, topic, state FROM unnest(events)"
             "  RETURNING notification_id)"
             " SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted; "
+            " IF data_key_ids IS NOT NULL THEN"
+            "  INSERT INTO {data_keys} (originator_id, wrapped) SELECT * FROM unnest(data_key_ids, data_keys)"
+            "  ON CONFLICT (originator_id) DO NOTHING;"
+            " END IF; "
             " IF key_text IS NOT NULL THEN"
             "  INSERT INTO {keys} (principal, key, fingerprint, outcome)"
             "  VALUES (key_principal, key_text, key_fingerprint,"
@@ -105,13 +119,25 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             " RETURN QUERY SELECT unnest(ids); "
             "END; $BODY$"
         ).format(
-            function=function, schema=schema, keys=keys,
+            function=function, schema=schema, keys=keys, data_keys=data_keys,
             event_type=Identifier(self.stored_event_type_name),
             table=Identifier(events_table_name),
             channel=Identifier(self.channel_name),
             lock_timeout=self.datastore.lock_timeout,
         ))
-        self._insert = SQL("SELECT position FROM {0}(%s, %s, %s, %s, %s) AS inserted(position)").format(function)
+        self._fetch_key = SQL("SELECT wrapped FROM {0} WHERE originator_id = %s").format(data_keys)
+        self._insert_key = SQL(
+            "WITH inserted AS (INSERT INTO {0} (originator_id, wrapped) VALUES (%s, %s)"
+            " ON CONFLICT (originator_id) DO NOTHING RETURNING wrapped)"
+            " SELECT wrapped FROM inserted UNION ALL SELECT wrapped FROM {0} WHERE originator_id = %s LIMIT 1"
+        ).format(data_keys)
+        self._destroy_keys = SQL(
+            "INSERT INTO {0} (originator_id, wrapped, destroyed_at) SELECT unnest(%s::uuid[]), NULL, now()"
+            " ON CONFLICT (originator_id) DO UPDATE SET wrapped = NULL, destroyed_at = now()"
+        ).format(data_keys)
+        self._insert = SQL("SELECT position FROM {0}(%s, %s, %s, %s, %s, %s, %s) AS inserted(position)").format(
+            function)
+        self.keyring: Any = None  # the application's (domain/erasure.py): new aggregates' keys go with their events
         self._select_columns = SQL("SELECT originator_version, topic, state FROM {0}.{1} WHERE originator_id = %s"
                                    ).format(schema, Identifier(events_table_name))
         self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(keys)
@@ -127,12 +153,18 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         key = (None, None, None, None)
         if idempotency is not None:
             key = (idempotency.principal, idempotency.key, idempotency.fingerprint, json.dumps(idempotency.outcome))
+        new_keys = self.keyring.take_pending() if self.keyring is not None else []
+        data_keys = ([k for k, _ in new_keys], [w for _, w in new_keys]) if new_keys else (None, None)
         # Deliberately not retried here on a lost connection: the events may have
         # been committed. The caller's idempotency key makes its retry safe.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
-                curs.execute(self._insert, (events, *key), prepare=True)
-            except psycopg.errors.UniqueViolation as error:
+                curs.execute(self._insert, (events, *key, *data_keys), prepare=True)
+            except BaseException as error:
+                for originator_id, _ in new_keys:  # never stored: not to be used for anything else
+                    self.keyring.forget_cached(originator_id)
+                if not isinstance(error, psycopg.errors.UniqueViolation):
+                    raise
                 if error.diag.constraint_name == "idempotency_keys_pkey":
                     raise DuplicateRequest(idempotency.key if idempotency else "") from None
                 raise  # a version race: the library turns it into an IntegrityError
@@ -158,6 +190,29 @@ class IdempotentRecorder(PostgresApplicationRecorder):
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         return PollingSubscription(recorder=self, gt=gt, topics=topics)
+
+    # ---- data keys (crypto-shredding, domain/erasure.py) ----------------------------
+
+    def fetch_key(self, originator_id: UUID) -> tuple[bool, bytes | None]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._fetch_key, (originator_id,), prepare=True)
+            row = curs.fetchone()
+        return (False, None) if row is None else (True, bytes(row[0]) if row[0] is not None else None)
+
+    def insert_key(self, originator_id: UUID, wrapped: bytes) -> bytes | None:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._insert_key, (originator_id, wrapped, originator_id), prepare=True)
+            row = curs.fetchone()
+        if row is None:  # another process inserted it while this statement ran: read it now
+            return self.fetch_key(originator_id)[1]
+        return bytes(row[0]) if row[0] is not None else None
+
+    def destroy_keys(self, originator_ids: Sequence[UUID]) -> None:
+        """Destroy the keys: the key material is overwritten by NULL (a tombstone remains, so no new
+        key is ever made for a forgotten aggregate). The old row versions stay in the table's files
+        until VACUUM reclaims them; autovacuum does, `VACUUM household_keys` does at once."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._destroy_keys, (list(originator_ids),))
 
     def find_idempotency_key(self, principal: str, key: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and outcome stored for a key, if it was used."""

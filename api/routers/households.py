@@ -7,10 +7,11 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.authz import list_scope, record, require_care_role
 from api.deps import CaseloadDep, CaughtUpDep, CommandDep, HouseholdsDep, PrincipalDep
 from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
 from api.schemas.commands import Registration
@@ -25,20 +26,26 @@ NO_NUL = r"^[^\x00]*$"
 
 @router.post("", status_code=201, response_model=CommandResult, responses=COMMAND_RESPONSES,
              summary="Register a household (its first check-in is scheduled at once)")
-def register(body: Registration, command: CommandDep) -> JSONResponse:
+def register(body: Registration, command: CommandDep, request: Request) -> JSONResponse:
+    _, own_team = require_care_role(request, command.principal)
+
     def run(**context: Any):
         return command.households.register(**body.fields(), **context)
 
     response = command.run(run, created=True, versioned=False)
     if response.status_code == 201:
-        response.headers["Location"] = f"/api/households/{json.loads(response.body)['household_id']}"
+        household_id = json.loads(response.body)["household_id"]
+        response.headers["Location"] = f"/api/households/{household_id}"
+        record(request, command.principal, UUID(household_id), authorised=True, action="create",
+               care_relationship=own_team == body.team.strip(), team=own_team)
     return response
 
 
 @router.get("", response_model=CaseloadPage, responses=READ_RESPONSES,
             summary="The caseload: one row per household, soonest check-in first")
 def caseload(
-    _principal: PrincipalDep,
+    request: Request,
+    principal: PrincipalDep,
     view: CaseloadDep,
     _caught_up: CaughtUpDep,
     team: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
@@ -49,6 +56,7 @@ def caseload(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseloadPage:
+    team = list_scope(request, principal, team, coordinator)  # only what the user may see (api/authz.py)
     try:
         rows, next_cursor = view.page(team=team, coordinator=coordinator, intensity=intensity, status=status,
                                       due_before=due_before, cursor=cursor, limit=limit)

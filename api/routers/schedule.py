@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
+from api.authz import list_scope
 from api.deps import AfterQuery, HouseholdsDep, PrincipalDep, ScheduleDep, SettingsDep, wait_for
 from api.routers.common import READ_RESPONSES
 from api.schemas.schedule import CheckInHistory, ScheduleItem, SchedulePage
@@ -25,7 +26,8 @@ SIGNAL_LEVELS = (Intensity.WAAKVLAM, Intensity.LICHT)
 @router.get("/api/schedule", response_model=SchedulePage, responses=READ_RESPONSES,
             summary="Open check-ins due within N days, overdue first (by team or coordinator)")
 def schedule(
-    _principal: PrincipalDep,
+    request: Request,
+    principal: PrincipalDep,
     view: ScheduleDep,
     settings: SettingsDep,
     team: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
@@ -38,6 +40,7 @@ def schedule(
 ) -> SchedulePage:
     wait_for(view, after, settings.catch_up_timeout)
     today = local_date(datetime.now(UTC))
+    team = list_scope(request, principal, team, coordinator)  # only what the user may see (api/authz.py)
     try:
         rows, next_cursor = view.page(until=today + timedelta(days=within_days), team=team, coordinator=coordinator,
                                       cursor=cursor, limit=limit)

@@ -14,11 +14,12 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import PARTNER, Principal
+from api.authz import check, signal_scope
 from api.deps import (
     AfterQuery,
     CommandDep,
@@ -101,6 +102,7 @@ def report(body: SignalReport, command: ReportCommandDep) -> JSONResponse:
 @router.get("", response_model=SignalPage | ReportStatusPage, responses=READ,
             summary="The signal inbox, most urgent first, then the most recently seen (a partner: its own reports)")
 def inbox(
+    request: Request,
     principal: ReporterDep,
     view: SignalsDep,
     settings: SettingsDep,
@@ -114,10 +116,11 @@ def inbox(
     partner = _is_partner(principal)
     if partner and status not in (None, NEW):
         raise HTTPException(403, "a partner sees whether its reports were triaged, not how")
+    visible_to = None if partner else signal_scope(request, principal, team)  # api/authz.py
     wait_for(view, after, settings.catch_up_timeout)
     try:
         rows, next_cursor = view.page(status=status, team=team, urgency=urgency, cursor=cursor, limit=limit,
-                                      reported_by=principal.user_id if partner else None)
+                                      reported_by=principal.user_id if partner else None, visible_to=visible_to)
     except ValueError as error:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
                                        "input": None}]) from None
@@ -128,7 +131,7 @@ def inbox(
 
 @router.get("/{signal_id}", response_model=SignalItem | ReportStatus, responses=READ,
             summary="One signal: its report, its triage and its eropaf (a partner: the status of its own report)")
-def one(signal_id: UUID, principal: ReporterDep, households: HouseholdsDep, view: SignalsDep,
+def one(signal_id: UUID, request: Request, principal: ReporterDep, households: HouseholdsDep, view: SignalsDep,
         settings: SettingsDep, response: Response, after: AfterQuery = None) -> SignalItem | ReportStatus:
     # The signal's own events say how it stands now; the view adds the first contact with its household.
     (row,) = replay(households.signal_events(signal_id)).values()
@@ -137,6 +140,9 @@ def one(signal_id: UUID, principal: ReporterDep, households: HouseholdsDep, view
     response.headers["ETag"] = f'"{row.version}"'
     if _is_partner(principal):
         return _status(row)
+    own_team = signal_scope(request, principal)
+    if row.team is not None and row.team != own_team:
+        raise HTTPException(403, "this signal is for another team")
     wait_for(view, after, settings.catch_up_timeout)
     seen = view.get(signal_id)
     if seen is not None and row.household_id is not None and seen.household_id == row.household_id:
@@ -146,10 +152,12 @@ def one(signal_id: UUID, principal: ReporterDep, households: HouseholdsDep, view
 
 @router.post("/{signal_id}/triage", response_model=SignalCommandResult, responses=TRIAGE,
              summary="Triage a signal, once: link it to a household, register a household from it, or dismiss it")
-def triage(signal_id: UUID, body: Triage, command: CommandDep) -> JSONResponse:
+def triage(signal_id: UUID, body: Triage, command: CommandDep, request: Request) -> JSONResponse:
     households = command.households
+    signal_scope(request, command.principal)  # the wijkteams' people triage
     if body.action == TriageAction.LINK:
         assert body.household_id is not None
+        check(request, command.principal, body.household_id, action="update")  # may they act on that household?
         run = partial(households.link_signal, signal_id, body.household_id)
     elif body.action == TriageAction.REGISTER:
         assert body.label is not None

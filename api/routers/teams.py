@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from api.authz import role_and_team
 from api.deps import CommandDep, HouseholdsDep, PrincipalDep
 from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES, forbidden
 from api.schemas.schedule import TeamPolicyBody, TeamPolicyView
@@ -16,7 +17,7 @@ from api.schemas.schedule import TeamPolicyBody, TeamPolicyView
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
 TeamName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]*\S[^\x00/]*$")]
-POLICY_ROLES = ("team_lead",)  # who may change a team's policy (issue 5 adds administrators and team membership)
+POLICY_ROLES = ("team_lead", "administrator")  # who may change a team's policy: its own lead, or an administrator
 
 
 @router.get("/{team}/policy", response_model=TeamPolicyView, responses=READ_RESPONSES,
@@ -30,12 +31,15 @@ def policy(team: TeamName, _principal: PrincipalDep, households: HouseholdsDep, 
 
 
 @router.put("/{team}/policy", response_model=TeamPolicyView,
-            responses={**COMMAND_RESPONSES, 403: forbidden("Only a team lead changes a team's policy")},
+            responses={**COMMAND_RESPONSES,
+                       403: forbidden("Only the team's own lead (or an administrator) changes its policy")},
             summary="Set a team's policy (what is left out gets the default); bounds enforced")
-def set_policy(team: TeamName, body: TeamPolicyBody, principal: PrincipalDep, command: CommandDep) -> JSONResponse:
-    if principal.role not in POLICY_ROLES:
-        raise HTTPException(403, "only a team lead changes a team's policy")
+def set_policy(team: TeamName, body: TeamPolicyBody, principal: PrincipalDep, command: CommandDep,
+               request: Request) -> JSONResponse:
+    role, own_team = role_and_team(request, principal)
     team = team.strip()
+    if role not in POLICY_ROLES or (role == "team_lead" and own_team != team):
+        raise HTTPException(403, "only the team's own lead (or an administrator) changes a team's policy")
 
     def run(**context: Any):
         return command.households.set_team_policy(team, **body.fields(), **context)

@@ -170,6 +170,9 @@ class InterventionIn(Command):
     provider: Annotated[str, Field(max_length=200)] = ""
     goal_id: ItemId | None = None
     handover_note: Text = Field(default="", description="Warm handover; required for specialist care.")
+    legal_basis: Annotated[str, Field(max_length=500)] = Field(
+        default="", description="The legal basis for sharing with specialist care when the household gave no "
+                                "consent for this provider (e.g. \"Jeugdwet art. 7.4.0\").")
 
 
 class InterventionEnd(Command):
@@ -239,9 +242,73 @@ class ReopeningIn(Command):
     intensity: Intensity | None = None
 
 
+class ConsentIn(Command):
+    model_config = _example(given_by="Sanne Jansen (moeder)", party="GGZ Noord",
+                            purpose="Warme overdracht: delen van het plan en de ZRM-meting",
+                            until=_days_from_today(365))
+    given_by: Name
+    party: Name
+    purpose: Reason
+    until: date | None = Field(default=None, description="The last day the consent is valid; none: until withdrawn.")
+
+
+class ConsentWithdrawal(Command):
+    model_config = _example(reason="Wil het zelf met de GGZ regelen")
+    reason: Annotated[str, Field(max_length=2_000)] = ""
+
+
+class ErasureIn(Command):
+    model_config = _example(reason="Verzoek van betrokkene om gegevens te wissen (AVG art. 17)")
+    reason: Reason
+
+
 class CorrectionIn(Command):
     model_config = _example(target_version=5, changes={"summary": "Huisbezoek, niet telefonisch"},
                             reason="Verkeerd soort contact ingevoerd")
     target_version: Annotated[int, Field(ge=1)]
     changes: dict[Annotated[str, Field(max_length=50)], Any] = Field(min_length=1, max_length=10)
+    reason: Reason
+
+
+# ---- people and roles (domain/staff.py, api/routers/staff.py) -------------------------------------
+
+StaffRole = Literal["generalist", "coordinator", "team_lead", "privacy_officer", "administrator", "partner"]
+UserId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+TeamName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class StaffCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _without_nul(value)
+
+
+class StaffRegistration(StaffCommand):
+    model_config = _example(user_id="fatima", name="Fatima", team="Wijkteam Noord", roles=["coordinator"],
+                            reason="Nieuwe regisseur in Noord")
+    user_id: UserId
+    name: Annotated[str, Field(max_length=200)] = ""
+    team: TeamName | None = None
+    roles: list[StaffRole] = Field(default_factory=list, max_length=6)
+    reason: Reason
+
+
+class RoleGrant(StaffCommand):
+    model_config = _example(role="coordinator", reason="Neemt de regie over van Bram")
+    role: StaffRole
+    reason: Reason
+
+
+class RoleRevocation(StaffCommand):
+    model_config = _example(role="coordinator", reason="Andere functie binnen de gemeente")
+    role: StaffRole
+    reason: Reason
+
+
+class TeamChange(StaffCommand):
+    model_config = _example(team="Wijkteam Zuid", reason="Overgeplaatst naar Zuid")
+    team: TeamName | None
     reason: Reason

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from fastapi.testclient import TestClient
@@ -181,8 +181,24 @@ a_member = _item("members", {"name": "Sanne Jansen", "role": "moeder"}, "member_
 a_network_person = _item("network", {"name": "Henk de Buurman"}, "person_id")
 a_goal = _item("goals", {"life_domain": "finances", "description": "Schulden in beeld"}, "goal_id")
 an_agreement = _item("agreements", {"who": "Sanne", "what": "Belt de woningcorporatie"}, "agreement_id")
+a_consent = _item("consents", {"given_by": "Sanne Jansen", "party": "GGZ Noord", "purpose": "Warme overdracht"},
+                  "consent_id")
 an_intervention = _item("interventions", {"support_level": "vrijwillig", "provider": "Schuldhulpmaatje"},
                         "intervention_id")
+
+
+def _an_account(client: TestClient) -> dict[str, str]:
+    """anna's local account, with the demo password (for the login route)."""
+    client.app.state.accounts.set_password("anna", "waakvlam-demo", "generalist", "Wijkteam Noord")
+    return {}
+
+
+def a_staff_member(client: TestClient) -> dict[str, str]:
+    """A new generalist of Wijkteam Noord in the staff registry (registered by the demo's administrator)."""
+    user_id = f"joost-{uuid4().hex[:8]}"
+    client.app.state.households.register_staff(user_id, actor="admin", team="Wijkteam Noord",
+                                               roles=("generalist",), reason="demo")
+    return {"user_id": user_id}
 
 
 def a_signal(client: TestClient, household_id: str) -> dict[str, str]:
@@ -253,6 +269,22 @@ ROUTES: list[Route] = [
     Route("POST", "/api/calendar", 201),
     Route("DELETE", "/api/calendar", 204),
     Route("GET", "/api/calendar/{secret}.ics", 404, sub_id="secret", public=True),  # no feed made yet
+    Route("POST", "/api/login", 200, lambda: {"username": "anna", "password": "waakvlam-demo"},
+          prepare=lambda client, _: _an_account(client), public=True),
+    Route("POST", "/api/logout", 204, public=True),  # ends the session of the token sent, if any
+    Route("GET", "/api/households/{household_id}/access-log", 200),
+    Route("GET", "/api/households/{household_id}/export", 200),
+    Route("GET", "/api/households/{household_id}/export.html", 200),
+    Route("GET", "/api/staff", 200),
+    Route("POST", "/api/staff", 201, lambda: {"user_id": "fatima", "team": "Wijkteam Noord",
+                                              "roles": ["coordinator"], "reason": "Nieuwe regisseur"}),
+    Route("GET", "/api/staff/{user_id}", 200, prepare=lambda client, _: a_staff_member(client), sub_id="user_id"),
+    Route("POST", "/api/staff/{user_id}/roles", 200, lambda: {"role": "coordinator", "reason": "Neemt regie over"},
+          lambda client, _: a_staff_member(client), "user_id"),
+    Route("POST", "/api/staff/{user_id}/revocations", 200, lambda: {"role": "generalist", "reason": "Andere functie"},
+          lambda client, _: a_staff_member(client), "user_id"),
+    Route("POST", "/api/staff/{user_id}/team", 200, lambda: {"team": "Wijkteam Zuid", "reason": "Overgeplaatst"},
+          lambda client, _: a_staff_member(client), "user_id"),
     _route("/members", 201, lambda: {"name": "Sanne Jansen", "role": "moeder", "birth_year": 1987}),
     _route("/members/{member_id}/remove", 200, lambda: {"reason": "verhuisd"}, a_member),
     _route("/network", 201, lambda: {"name": "Henk de Buurman", "relation": "buurman", "notices_decline": True}),
@@ -286,6 +318,10 @@ ROUTES: list[Route] = [
     _route("/reopening", 200, lambda: {"reason": "Nieuw signaal van de huisarts"}, _closed),
     _route("/corrections", 201, lambda: {"target_version": 1, "changes": {"label": "Fam. Janssen"},
                                          "reason": "Tikfout"}),
+    _route("/consents", 201, lambda: {"given_by": "Sanne Jansen", "party": "GGZ Noord",
+                                      "purpose": "Warme overdracht", "until": days_from_today(365)}),
+    _route("/consents/{consent_id}/withdraw", 200, lambda: {"reason": "Wil het zelf regelen"}, a_consent),
+    _route("/erasure", 200, lambda: {"reason": "Verzoek van betrokkene (AVG art. 17)"}),
 ]
 
 COMMANDS = [route for route in ROUTES if route.method == "POST" and route.per_household]

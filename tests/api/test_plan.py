@@ -234,7 +234,7 @@ def test_specialist_care_without_a_warm_handover_note_breaks_a_rule(client):
 def test_specialist_care_with_a_warm_handover_starts(client, households):
     household_id = register(client)
     result = write(client, household_id, "interventions", {
-        "support_level": "specialistisch", "provider": "GGZ Noord",
+        "support_level": "specialistisch", "provider": "GGZ Noord", "legal_basis": "Wmo 2015 art. 5.2.3",
         "handover_note": "Samen met Sanne kennisgemaakt; intake op 3 december"})
     assert summary(client, household_id)["interventions"] == {result["item_id"]: "open"}
     assert last_event(households, household_id, "InterventionStarted").handover_note.startswith("Samen met Sanne")

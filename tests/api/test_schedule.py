@@ -18,7 +18,7 @@ from tests.api.support import (
 )
 
 CARLA = {"Authorization": "Bearer dev-carla"}
-TEAM = "Wijkteam Zuid"
+TEAM = "Wijkteam Noord"  # anna's team: she sees its schedule (api/authz.py)
 
 
 @pytest.fixture

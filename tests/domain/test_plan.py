@@ -125,7 +125,8 @@ def test_specialist_care_starts_with_a_warm_handover(app, household):
 
     started = app.start_intervention(
         household, actor=ACTOR, support_level="specialistisch", description="Traject GGZ",
-        provider=" GGZ Noord ", handover_note="Samen met Sandra kennisgemaakt bij de intake.")
+        provider=" GGZ Noord ", handover_note="Samen met Sandra kennisgemaakt bij de intake.",
+        legal_basis="Wmo 2015 art. 5.2.3")
     event = only(app, household, "InterventionStarted")
     assert event.intervention_id == started.item_id
     assert (event.support_level, event.provider) == ("specialistisch", "GGZ Noord")

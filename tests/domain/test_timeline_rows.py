@@ -60,7 +60,12 @@ def _everything(app) -> list:
                 occurred_at=day(10))
     app.close_household(h, **a, reason_code="goals_achieved", note="Redt het zelf", occurred_at=day(11))
     app.reopen_household(h, **a, reason="Nieuw signaal van de huisarts", occurred_at=day(12))
-    return events(app, h)
+    consent = app.record_consent(h, **a, given_by="Sanne", party="GGZ Noord", purpose="Warme overdracht",
+                                 occurred_at=day(12)).item_id
+    app.withdraw_consent(h, consent, **a, reason="Wil het zelf regelen", occurred_at=day(12))
+    forgotten = register(app)  # and one forgotten (erasure), whose last event is its Forgotten
+    app.forget(forgotten, **a, reason="Verzoek van betrokkene", occurred_at=day(13))
+    return events(app, h) + events(app, forgotten)[-1:]
 
 
 def test_the_summaries_cover_every_kind_of_event_the_household_has():

@@ -100,7 +100,7 @@ def test_every_event_says_who_when_it_happened_and_when_it_was_recorded(app):
     goal = app.set_goal(household, actor="fatima", life_domain="finances", description="Rust").item_id
     app.make_agreement(household, actor="fatima", who="Sandra", what="Post openen", goal_id=goal)
     app.start_intervention(household, actor="fatima", support_level="specialistisch", description="GGZ",
-                           provider="GGZ Noord", handover_note="samen kennisgemaakt")
+                           provider="GGZ Noord", handover_note="samen kennisgemaakt", legal_basis="Wmo 2015")
     app.escalate(household, actor="mark", to_level="crisis", reason="acuut")
     app.correct(household, actor="mark", target_version=3, changes={"birth_year": 1984}, reason="vergeten")
     app.remove_member(household, member, actor="mark")

@@ -15,7 +15,7 @@ WRITES_PER_CLIENT = 5
 
 def test_twenty_parallel_clients_on_one_household_lose_nothing_and_duplicate_nothing(http_server, households):
     headers = {"Authorization": "Bearer dev-anna"}
-    household_id = str(households.register(actor="anna", label="Fam. Drukte", team="Noord").household_id)
+    household_id = str(households.register(actor="anna", label="Fam. Drukte", team="Wijkteam Noord").household_id)
 
     def client(i: int) -> list[dict]:
         acknowledged = []

@@ -26,7 +26,7 @@ def test_the_live_plan_of_every_demo_household_equals_a_replay_of_its_events(hou
 def test_a_visit_typed_in_the_evening_is_in_the_plan_as_of_the_morning_but_not_known_before_it_was_typed(
         client, households, plan_worker):
     registered = datetime.now(UTC) - timedelta(days=2)
-    household_id = households.register(actor="anna", label="Fam. Avond", team="Noord",
+    household_id = households.register(actor="anna", label="Fam. Avond", team="Wijkteam Noord",
                                        occurred_at=registered).household_id
     morning = datetime.now(UTC) - timedelta(hours=10)
     before_typing = datetime.now(UTC)
@@ -49,7 +49,7 @@ def test_a_visit_typed_in_the_evening_is_in_the_plan_as_of_the_morning_but_not_k
 
 
 def test_a_correction_shows_the_original_before_it_was_recorded_and_the_corrected_value_after(client, households):
-    household_id = households.register(actor="anna", label="Fam. Correctie", team="Noord",
+    household_id = households.register(actor="anna", label="Fam. Correctie", team="Wijkteam Noord",
                                        occurred_at=datetime.now(UTC) - timedelta(days=1)).household_id
     added = households.add_member(household_id, actor="anna", name="Jan", role="vader")
     before_correction = datetime.now(UTC)
@@ -69,7 +69,7 @@ def test_a_correction_shows_the_original_before_it_was_recorded_and_the_correcte
 
 def test_before_the_household_existed_there_is_no_plan(client, households):
     registered = datetime.now(UTC) - timedelta(days=30)
-    household_id = households.register(actor="anna", label="Fam. Later", team="Noord",
+    household_id = households.register(actor="anna", label="Fam. Later", team="Wijkteam Noord",
                                        occurred_at=registered).household_id
     response = client.get(f"/api/households/{household_id}/plan", headers=HEADERS,
                           params={"as_of": (registered - timedelta(days=1)).isoformat()})
@@ -83,7 +83,7 @@ def test_before_the_household_existed_there_is_no_plan(client, households):
 
 def test_the_plan_shows_the_support_ladder_trends_and_time_at_each_intensity(client, households, plan_worker):
     start = datetime.now(UTC) - timedelta(days=40)
-    hid = households.register(actor="anna", label="Fam. Ladder", team="Noord", occurred_at=start).household_id
+    hid = households.register(actor="anna", label="Fam. Ladder", team="Wijkteam Noord", occurred_at=start).household_id
     households.record_assessment(hid, actor="anna", scores={"finances": 2}, occurred_at=start + timedelta(days=1))
     goal = households.set_goal(hid, actor="anna", life_domain="finances", description="Budget op orde",
                                occurred_at=start + timedelta(days=1)).item_id
@@ -91,6 +91,7 @@ def test_the_plan_shows_the_support_ladder_trends_and_time_at_each_intensity(cli
                                   goal_id=goal, occurred_at=start + timedelta(days=2))
     households.start_intervention(hid, actor="anna", support_level="specialistisch", provider="GGZ Noord",
                                   handover_note="Samen kennisgemaakt", description="Behandeling",
+                                  legal_basis="Wmo 2015 art. 5.2.3",
                                   occurred_at=start + timedelta(days=3))
     households.make_agreement(hid, actor="anna", who="Zus", what="Post openen", goal_id=goal,
                               occurred_at=start + timedelta(days=3))

@@ -23,7 +23,7 @@ def at(days: float) -> datetime:
 @pytest.fixture
 def story(households) -> tuple[UUID, int]:
     """A household with events by two people, over several weeks; answers its id and last position."""
-    h = households.register(actor="anna", label="Fam. Tijdlijn", team="Noord", occurred_at=at(0)).household_id
+    h = households.register(actor="anna", label="Fam. Tijdlijn", team="Wijkteam Noord", occurred_at=at(0)).household_id
     households.assign_coordinator(h, actor="anna", coordinator="bram", occurred_at=at(1))
     households.record_signal(h, actor="bram", source="huisarts", description="Slaapt slecht",
                              life_domains=["mental_health"], occurred_at=at(2))
@@ -128,7 +128,7 @@ def test_keyset_pagination_walks_every_row_once(client, households, timeline_wor
     ({"actor": "a\x00b"}, "query.actor"),
 ])
 def test_bad_input_is_refused_naming_the_field(client, households, params, field):
-    h = households.register(actor="anna", label="Fam. Fout", team="Noord").household_id
+    h = households.register(actor="anna", label="Fam. Fout", team="Wijkteam Noord").household_id
     assert_invalid(client.get(f"/api/households/{h}/timeline", params=params), field)
 
 

@@ -1,0 +1,71 @@
+"""Privacy (AVG): subject access (art. 15), an export of everything held on a household, as JSON and as a
+readable Dutch page; consent (toestemming) to share a household's data with a party outside the team, recorded
+and withdrawn (a referral to specialist care needs a valid consent for its provider, or a legal basis:
+domain/household.py); and erasure (art. 17) by crypto-shredding: the household's key is destroyed, so the
+personal data in its events can never be read again, and the read models drop its rows (domain/erasure.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.deps import CommandDep, HouseholdsDep, PrincipalDep
+from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
+from api.schemas.commands import ConsentIn, ConsentWithdrawal, ErasureIn, ItemId
+from api.schemas.views import CommandResult
+from domain.application import Households
+from domain.errors import NotFound
+from projections.export import as_html, linked_signals, subject_access
+from projections.history import household_history
+
+router = APIRouter(prefix="/api/households/{household_id}", tags=["privacy"])
+
+
+def _export(households: Households, household_id: UUID) -> dict[str, Any]:
+    if not households.is_household(household_id):  # the store also holds teams and signals
+        raise NotFound(f"household {household_id} does not exist")
+    events = households.history(household_id)
+    entries = household_history(households, household_id)
+    signals = []
+    for signal_id in linked_signals(events):
+        try:
+            signals.append(households.signal_events(signal_id))
+        except NotFound:
+            continue
+    return subject_access(entries, events, signals, datetime.now(UTC))
+
+
+@router.get("/export", responses=READ_RESPONSES,
+            summary="Subject access (AVG art. 15): everything held on the household, as JSON")
+def export(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> dict[str, Any]:
+    return _export(households, household_id)
+
+
+@router.get("/export.html", response_class=HTMLResponse, responses=READ_RESPONSES,
+            summary="Subject access (AVG art. 15): everything held on the household, as a readable page (Dutch)")
+def export_html(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> HTMLResponse:
+    return HTMLResponse(as_html(_export(households, household_id)))
+
+
+@router.post("/consents", status_code=201, responses=COMMAND_RESPONSES, response_model=CommandResult,
+             summary="Record the household's consent to share its data with a party, for a purpose, until a day")
+def record_consent(household_id: UUID, body: ConsentIn, command: CommandDep) -> JSONResponse:
+    return command.run(partial(command.households.record_consent, household_id, **body.fields()), created=True)
+
+
+@router.post("/consents/{consent_id}/withdraw", responses=COMMAND_RESPONSES, response_model=CommandResult,
+             summary="Withdraw a consent: from now on nothing is shared on it")
+def withdraw_consent(household_id: UUID, consent_id: ItemId, body: ConsentWithdrawal,
+                     command: CommandDep) -> JSONResponse:
+    return command.run(partial(command.households.withdraw_consent, household_id, consent_id, **body.fields()))
+
+
+@router.post("/erasure", responses=COMMAND_RESPONSES, response_model=CommandResult,
+             summary="Forget the household: destroy its key, so its personal data can never be read again")
+def erase(household_id: UUID, body: ErasureIn, command: CommandDep) -> JSONResponse:
+    return command.run(partial(command.households.forget, household_id, **body.fields()))

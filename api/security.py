@@ -1,0 +1,136 @@
+"""Hardening that every response gets (DESIGN §4 of issue 5).
+
+- Security headers: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+  `X-Frame-Options: DENY`, a Content-Security-Policy that allows nothing for the JSON
+  API and exactly the Swagger UI / ReDoc assets (from jsDelivr) for the docs,
+  `Strict-Transport-Security` when WAAKVLAM_HSTS is set (behind TLS), and
+  `Cache-Control: no-store` unless a route chose its own caching.
+- Request size limit: a body larger than WAAKVLAM_MAX_BODY_BYTES is refused with
+  413 problem+json before the application sees it, whether it announces its length
+  or comes chunked.
+- CORS is closed unless WAAKVLAM_CORS_ORIGINS names origins.
+
+The headers are added outside Starlette's error middleware, so a 500 has them too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from waakvlam.settings import Settings
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+CDN = "https://cdn.jsdelivr.net"
+DOCS_POLICY = (f"default-src 'none'; script-src 'self' 'unsafe-inline' {CDN}; style-src 'self' 'unsafe-inline' {CDN}; "
+               f"img-src 'self' data: https://fastapi.tiangolo.com {CDN}; font-src 'self' {CDN} https://fonts.gstatic.com;"
+               " connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none';"
+               " form-action 'none'")
+DOCS = ("/docs", "/redoc")
+log = structlog.get_logger("api")
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.max_body = settings.max_body_bytes
+        self.hsts = settings.hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        fixed = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                 (b"x-frame-options", b"DENY"), (b"cross-origin-resource-policy", b"same-origin")]
+        policy = DOCS_POLICY if path.startswith(DOCS) else API_POLICY
+        fixed.append((b"content-security-policy", policy.encode()))
+        if self.hsts:
+            fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(fixed)]
+                headers.extend(fixed)
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        length = _content_length(scope)
+        if length is not None and length > self.max_body:
+            await _too_large(self.max_body, send_with_headers)
+            return
+        if length is None and not _chunked(scope):
+            await self.app(scope, receive, send_with_headers)
+            return
+        # Read the body here (bounded) and hand it on: a chunked body cannot lie about its size.
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await _too_large(self.max_body, send_with_headers)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_headers)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _chunked(scope: Scope) -> bool:
+    return any(key == b"transfer-encoding" for key, _ in scope["headers"]) or scope.get("method") in (
+        "POST", "PUT", "PATCH")
+
+
+async def _too_large(limit: int, send: Send) -> None:
+    log.warning("request.too_large", limit=limit)  # not the path: it may hold what a user typed
+    body = json.dumps({"type": "about:blank", "title": "Content Too Large", "status": 413,
+                       "detail": f"the request body is larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """CORS (only for the configured origins) and the security middleware, outside everything else."""
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
+                                          "X-Request-Id"],
+                           expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id",
+                                           "Idempotent-Replayed"], max_age=600)
+    build = app.build_middleware_stack
+
+    def build_secured() -> Any:
+        return SecurityMiddleware(build(), settings)
+
+    app.build_middleware_stack = build_secured  # type: ignore[method-assign]

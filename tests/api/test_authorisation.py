@@ -1,0 +1,132 @@
+"""Who may do what (issue 5, api/authz.py): every route of the OpenAPI document with every role, on a
+household of Wijkteam Noord, against an explicit table; and emergency access ("break the glass")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.support import ROUTES, Route, assert_problem, register
+
+NOORD = "Wijkteam Noord"
+TOKENS = {  # role -> demo token (api/auth.py); the household is of Wijkteam Noord
+    "generalist": "dev-anna", "coordinator": "dev-bram", "team_lead": "dev-carla",
+    "generalist_elsewhere": "dev-kees", "coordinator_elsewhere": "dev-ruben", "team_lead_elsewhere": "dev-ingrid",
+    "privacy_officer": "dev-dirk", "administrator": "dev-admin", "partner": "dev-petra",
+}
+TEAM = ("generalist", "coordinator", "team_lead")
+ELSEWHERE = ("generalist_elsewhere", "coordinator_elsewhere", "team_lead_elsewhere")
+CARE = TEAM + ELSEWHERE
+STAFF = (*CARE, "privacy_officer", "administrator")
+EVERYONE = (*STAFF, "partner")
+EMERGENCY = {"X-Emergency-Access": "Acute zorgen, eigen team onbereikbaar"}
+
+# Who is allowed each route that is not on one household (everyone else: 403). Per-household routes: the
+# household's own team (TEAM); the privacy officer on its history and access log; nobody else without
+# emergency access.
+NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/api/households"): CARE,
+    ("GET", "/api/households"): CARE,
+    ("GET", "/api/schedule"): CARE,
+    ("GET", "/api/integrity"): STAFF,
+    ("GET", "/api/teams/{team}/policy"): STAFF,
+    ("PUT", "/api/teams/{team}/policy"): ("team_lead", "administrator"),  # of the household's team, Noord
+    ("POST", "/api/signals"): EVERYONE,
+    ("GET", "/api/signals"): (*CARE, "partner"),  # a team: its own and unassigned signals; a partner: its reports
+    ("GET", "/api/signals/{signal_id}"): CARE,  # a partner: only its own (404 for this one of anna's)
+    ("POST", "/api/signals/{signal_id}/triage"): CARE,
+    ("GET", "/api/notifications"): STAFF,
+    ("POST", "/api/notifications/read"): STAFF,
+    ("POST", "/api/notifications/{notification_id}/read"): STAFF,
+    ("POST", "/api/calendar"): STAFF,
+    ("DELETE", "/api/calendar"): STAFF,
+    ("GET", "/api/staff"): ("administrator", "privacy_officer", "team_lead", "team_lead_elsewhere"),
+    ("POST", "/api/staff"): ("administrator",),
+    ("GET", "/api/staff/{user_id}"): ("administrator", "privacy_officer", "team_lead"),
+    ("POST", "/api/staff/{user_id}/roles"): ("administrator", "team_lead"),
+    ("POST", "/api/staff/{user_id}/revocations"): ("administrator", "team_lead"),
+    ("POST", "/api/staff/{user_id}/team"): ("administrator",),
+}
+AUDIT = {("GET", "/api/households/{household_id}/history"), ("GET", "/api/households/{household_id}/access-log")}
+PARTNER_NOT_FOUND = {("GET", "/api/signals/{signal_id}")}  # someone else's report is none of the partner's
+
+
+def allowed(route: Route, role: str) -> bool:
+    if route.per_household:
+        return role in TEAM or (role == "privacy_officer" and route.key in AUDIT)
+    return role in NOT_PER_HOUSEHOLD[route.key]
+
+
+def _as(client: TestClient, role: str) -> TestClient:
+    return TestClient(client.app, headers={"Authorization": f"Bearer {TOKENS[role]}"})
+
+
+def _request(client: TestClient, role: str, route: Route, headers: dict[str, str] | None = None):
+    household_id = register(client, team=NOORD)
+    ids = route.prepare(client, household_id)
+    url = route.url(household_id, *ids.values())
+    params = dict(route.query)
+    if route.path.endswith("/plan"):  # the plan now, folded from the household's events (no projection needed)
+        params["as_of"] = datetime.now(UTC).isoformat()
+    if route.sub_id == "team":
+        url = route.url(household_id, NOORD)
+    if route.sub_id == "notification_id":
+        url = route.url(household_id, str(uuid4()))  # none yet: 404
+    return household_id, _as(client, role).request(route.method, url, json=route.body() if route.body else None,
+                                                   params=params, headers=headers or {})
+
+
+def test_the_table_covers_every_route():
+    assert {r.key for r in ROUTES if not r.public and not r.per_household} == set(NOT_PER_HOUSEHOLD)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if not r.public], ids=str)
+def test_every_role_on_every_route(client, route):
+    for role in EVERYONE:
+        _, response = _request(client, role, route)
+        if allowed(route, role):
+            assert response.status_code == route.status, (role, response.text)
+        elif role == "partner" and route.key in PARTNER_NOT_FOUND:
+            assert_problem(response, 404)
+        else:
+            body = assert_problem(response, 403)
+            assert role, body["detail"]
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.per_household], ids=str)
+def test_outside_the_team_only_by_emergency_access_which_is_allowed_and_flagged(client, route):
+    for role in ELSEWHERE:
+        household_id, response = _request(client, role, route, EMERGENCY)
+        assert response.status_code == route.status, (role, response.text)
+        access_log = client.app.state.access_log
+        rows = [r for r in access_log.entries(UUID(household_id)) if r["user_id"] == TOKENS[role][4:]]
+        assert rows and all(r["emergency"] and r["authorised"] and not r["care_relationship"] for r in rows)
+        assert rows[-1]["emergency_reason"] == EMERGENCY["X-Emergency-Access"]
+
+
+@pytest.mark.parametrize("role", ["privacy_officer", "administrator", "partner"])
+def test_emergency_access_is_for_care_workers_only(client, role):
+    household_id = register(client)
+    response = _as(client, role).get(f"/api/households/{household_id}", headers=EMERGENCY)
+    assert_problem(response, 403)
+
+
+def test_a_coordinator_sees_the_households_they_coordinate_in_another_team(client):
+    household_id = register(client)
+    ruben = _as(client, "coordinator_elsewhere")
+    assert_problem(ruben.get(f"/api/households/{household_id}"), 403)
+    response = client.post(f"/api/households/{household_id}/coordinator", json={"coordinator": "ruben"})
+    assert response.status_code == 200, response.text
+    assert ruben.get(f"/api/households/{household_id}").status_code == 200
+    (*_, last) = client.app.state.access_log.entries(UUID(household_id))
+    assert (last["user_id"], last["care_relationship"], last["emergency"]) == ("ruben", True, False)
+
+
+def test_a_denied_attempt_is_logged_too(client):
+    household_id = register(client)
+    assert_problem(_as(client, "generalist_elsewhere").get(f"/api/households/{household_id}/plan"), 403)
+    (*_, last) = client.app.state.access_log.entries(UUID(household_id))
+    assert (last["user_id"], last["action"], last["authorised"]) == ("kees", "read", False)

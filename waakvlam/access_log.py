@@ -1,0 +1,283 @@
+"""The NEN 7513 access log: who read or changed which household's file, when, from where, and on what grounds.
+
+Every request on household data (api/authz.py) writes one entry: the action (create, read, update, delete,
+execute), the time to the second, the user and on whose behalf (their role), the household and the persons
+concerned (the member or network person the request names; none: the household as a whole), the access
+point (client address, user agent, method and route), and the four results NEN 7513 asks for:
+
+    authorised         was the access allowed (denied attempts are logged too)
+    care_relationship  is the user in the household's team, or its coordinator
+    consent            not the ground of a wijkteam's own access (its legal task is), so recorded as NULL;
+                       left for the consent registry to fill where consent is the ground
+    emergency          access outside the care relationship by "break the glass", with its reason
+
+The log is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and hash-chained like the event
+history (projections/chain.py): entry n's hash is SHA-256(hash of n-1 || canonical bytes of n), and the
+sequence numbers have no gaps, so a changed, removed or inserted entry breaks the chain at that entry;
+`verify` finds the first break.
+
+Writing is cheap for the request: an entry is put on an in-memory queue and one background writer per
+process inserts what has queued in ONE transaction per batch. The chain is computed there: under a
+transaction-level advisory lock per schema the writer reads the last (seq, hash) and appends, so writers in
+several processes (API replicas) serialise only per batch, never per request. The price is a window of at
+most `FLUSH_SECONDS` in which a crashed process loses entries it had queued; `flush()` (used by the log's own
+readers and on shutdown) closes that window on demand. A synchronous INSERT with the lock in each request would
+serialise every read of every replica on one lock and cost a round trip per read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
+
+from projections.versions import connect
+
+TABLE = "access_log"
+GENESIS = b"\x00" * 32
+FLUSH_SECONDS = 0.2  # the longest an entry waits on the queue
+BATCH = 500  # entries per INSERT
+ACTIONS = ("create", "read", "update", "delete", "execute")
+SETTING = "WAAKVLAM_ACCESS_LOG"  # "off" turns logging off: for the benchmark's baseline, in demo mode only
+
+log = logging.getLogger("waakvlam.access_log")
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: str
+    user_id: str
+    role: str | None
+    household_id: UUID | None
+    authorised: bool
+    care_relationship: bool
+    emergency: bool
+    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    on_behalf_of: str | None = None  # whom the user acts for (their team, or the organisation for the others)
+    persons: tuple[str, ...] = ()
+    consent: bool | None = None
+    emergency_reason: str | None = None
+    method: str = ""
+    route: str = ""
+    client_address: str | None = None
+    user_agent: str | None = None
+
+    def canonical(self) -> bytes:
+        """The bytes the chain covers: every field, in a fixed order and form."""
+        data = asdict(self)
+        data["at"] = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data["household_id"] = str(self.household_id) if self.household_id else None
+        data["persons"] = list(self.persons)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+COLUMNS = ("action", "user_id", "role", "household_id", "authorised", "care_relationship", "emergency", "at",
+           "on_behalf_of", "persons", "consent", "emergency_reason", "method", "route", "client_address",
+           "user_agent")
+
+
+def link(previous: bytes, entry: Entry) -> bytes:
+    return hashlib.sha256(previous + entry.canonical()).digest()
+
+
+def _table(schema: str) -> psycopg.sql.Composed:
+    return SQL("{0}.{1}").format(Identifier(schema), Identifier(TABLE))
+
+
+def create_tables(conn: psycopg.Connection[Any], schema: str) -> None:
+    """The table, its index and the append-only triggers (idempotent; serialised across processes)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{schema}.{TABLE}",))
+        conn.execute(SQL(
+            "CREATE TABLE IF NOT EXISTS {0} (seq bigint PRIMARY KEY, at timestamptz NOT NULL, action text NOT NULL,"
+            " user_id text NOT NULL, role text, on_behalf_of text, household_id uuid, persons text[] NOT NULL,"
+            " authorised boolean NOT NULL, care_relationship boolean NOT NULL, consent boolean,"
+            " emergency boolean NOT NULL, emergency_reason text, method text NOT NULL, route text NOT NULL,"
+            " client_address text, user_agent text, hash bytea NOT NULL)").format(_table(schema)))
+        conn.execute(SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id, at)").format(
+            _table(schema), Identifier(f"{TABLE}_household_idx")))
+        function = SQL("{0}.{1}").format(Identifier(schema), Identifier(f"{TABLE}_append_only"))
+        conn.execute(SQL("CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                         " RAISE EXCEPTION 'the access log is append-only'; END $$").format(function))
+        conn.execute(SQL("CREATE OR REPLACE TRIGGER {1} BEFORE UPDATE OR DELETE ON {0} FOR EACH ROW"
+                         " EXECUTE FUNCTION {2}()").format(_table(schema), Identifier(f"{TABLE}_no_change"),
+                                                           function))
+        conn.execute(SQL("CREATE OR REPLACE TRIGGER {1} BEFORE TRUNCATE ON {0} FOR EACH STATEMENT"
+                         " EXECUTE FUNCTION {2}()").format(_table(schema), Identifier(f"{TABLE}_no_truncate"),
+                                                           function))
+
+
+def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> None:
+    """Chain and insert `entries` in one transaction, serialised with every other writer of this schema."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{schema}.{TABLE}",))
+        last = conn.execute(SQL("SELECT seq, hash FROM {0} ORDER BY seq DESC LIMIT 1").format(_table(schema)))
+        found = last.fetchone()
+        seq, previous = (found[0], bytes(found[1])) if found else (0, GENESIS)
+        rows = []
+        for entry in entries:
+            seq += 1
+            previous = link(previous, entry)
+            rows.append((seq, *(getattr(entry, c) if c != "persons" else list(entry.persons) for c in COLUMNS),
+                         previous))
+        one = SQL("({0})").format(SQL(", ").join(SQL("%s") for _ in range(len(COLUMNS) + 2)))
+        conn.execute(SQL("INSERT INTO {0} (seq, {1}, hash) VALUES {2}").format(
+            _table(schema), SQL(", ").join(map(Identifier, COLUMNS)), SQL(", ").join([one] * len(rows))),
+            [value for row in rows for value in row])
+
+
+def _entry(row: dict[str, Any]) -> Entry:
+    return Entry(**{c: row[c] for c in COLUMNS if c != "persons"}, persons=tuple(row["persons"]))
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_hash: str | None
+    broken_seq: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify(conn: psycopg.Connection[Any], schema: str) -> VerifyResult:
+    """Walk the log in sequence order and recompute every hash; the first broken entry, if any."""
+    previous, expected, checked = GENESIS, 1, 0
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as curs:
+        curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        curs.execute("SELECT to_regclass(%s)", (f'"{schema}"."{TABLE}"',))
+        if (curs.fetchone() or {}).get("to_regclass") is None:
+            return VerifyResult(ok=True, checked=0, head_hash=None)
+        curs.execute(SQL("SELECT * FROM {0} ORDER BY seq").format(_table(schema)))
+        for row in curs:
+            if row["seq"] != expected:
+                reason = "deleted" if row["seq"] > expected else "inserted"
+                return VerifyResult(False, checked, previous.hex(), expected, reason)
+            previous = link(previous, _entry(row))
+            if previous != bytes(row["hash"]):
+                return VerifyResult(False, checked, None, row["seq"], "changed")
+            expected += 1
+            checked += 1
+    return VerifyResult(ok=True, checked=checked, head_hash=previous.hex() if checked else None)
+
+
+def logging_enabled(demo: bool) -> bool:
+    """Whether to log; `WAAKVLAM_ACCESS_LOG=off` is for the benchmark's baseline and refused outside demo mode."""
+    value = os.environ.get(SETTING, "on").strip().lower()
+    if value in ("", "on", "1", "true", "yes"):
+        return True
+    if value not in ("off", "0", "false", "no"):
+        raise ValueError(f"{SETTING} must be on or off, got {value!r}")
+    if not demo:
+        raise ValueError(f"{SETTING}=off is for benchmarks in demo mode only: NEN 7513 logs every access")
+    return False
+
+
+class AccessLog:
+    """The process's writer: `record()` queues an entry; a background thread chains and inserts batches."""
+
+    def __init__(self, env: dict[str, str], *, enabled: bool = True) -> None:
+        self.env = env
+        self.schema = env.get("POSTGRES_SCHEMA") or "public"
+        self.enabled = enabled
+        self._queue: queue.Queue[Entry] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        with connect(env) as conn:
+            create_tables(conn, self.schema)
+        if enabled:
+            self._thread = threading.Thread(target=self._write, name="access-log", daemon=True)
+            self._thread.start()
+
+    def record(self, entry: Entry) -> None:
+        if self.enabled:
+            self._queue.put(entry)
+
+    def flush(self) -> None:
+        """Wait until everything recorded so far is written."""
+        if self.enabled:
+            self._wake.set()
+            self._queue.join()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _write(self) -> None:
+        """Every FLUSH_SECONDS (or at once when asked to flush), write what has queued: the writer does not
+        wake per entry, so a busy server's requests never hand the GIL to it one by one."""
+        conn: psycopg.Connection[Any] | None = None
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            stopping = self._stopping
+            batch: list[Entry] = []
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._queue.get_nowait())
+            for start in range(0, len(batch), BATCH):
+                part = batch[start:start + BATCH]
+                while True:
+                    try:
+                        if conn is None or conn.closed:
+                            conn = connect(self.env)
+                        append(conn, self.schema, part)
+                        break
+                    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+                        # The log's table (or schema) was dropped under us: recreating it would hide that.
+                        log.error("the access log's table is gone; %d entries not written", len(part))
+                        break
+                    except Exception:  # a database or a bug: keep the entries, log, try again
+                        log.exception("the access log could not be written; retrying")
+                        if conn is not None:
+                            conn.close()
+                        conn = None
+                        if self._stopping:  # shutting down with the database gone: nothing left to wait for
+                            log.error("the access log lost %d entries at shutdown", len(part))
+                            break
+                        time.sleep(0.5)
+            for _ in batch:
+                self._queue.task_done()
+            if stopping and self._queue.empty():
+                break
+        if conn is not None:
+            conn.close()
+
+    # ---- reading -----------------------------------------------------------
+
+    def entries(self, household_id: UUID, since: datetime | None = None, until: datetime | None = None,
+                limit: int = 1000) -> list[dict[str, Any]]:
+        """The household's entries in the period, oldest first (after a flush: everything recorded so far)."""
+        self.flush()
+        where, params = [SQL("household_id = %s")], [household_id]
+        if since is not None:
+            where.append(SQL("at >= %s"))
+            params.append(since)
+        if until is not None:
+            where.append(SQL("at < %s"))
+            params.append(until)
+        query = SQL("SELECT * FROM {0} WHERE {1} ORDER BY seq LIMIT %s").format(
+            _table(self.schema), SQL(" AND ").join(where))
+        with connect(self.env) as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(query, [*params, limit])
+            return curs.fetchall()
