@@ -14,13 +14,13 @@ from api.authz import list_scope
 from api.deps import AfterQuery, HouseholdsDep, PrincipalDep, ScheduleDep, SettingsDep, wait_for
 from api.routers.common import READ_RESPONSES
 from api.schemas.schedule import CheckInHistory, ScheduleItem, SchedulePage
-from domain.values import Intensity, local_date
+from domain.team import SIGNAL_LEVELS
+from domain.values import local_date
 from projections.schedule import check_ins, overdue_on
 
 router = APIRouter(tags=["schedule"])
 
 NO_NUL = r"^[^\x00]*$"
-SIGNAL_LEVELS = (Intensity.WAAKVLAM, Intensity.LICHT)
 
 
 @router.get("/api/schedule", response_model=SchedulePage, responses=READ_RESPONSES,
