@@ -6,9 +6,11 @@ the NEN 7513 access-log entry (waakvlam/access_log.py), allowed or not.
     anyone else of those three           only by emergency access ("break the glass"): the header
                                          `X-Emergency-Access: <reason>`; allowed, flagged in the access log
                                          (emergency = true, with the reason) and in the application log
-    privacy officer                      audit data only: a household's history (the audit export) and its
-                                         access log; never the case file itself (summary, plan, timeline,
-                                         check-ins) and no commands, emergency or not: not a case worker
+    privacy officer                      audit and privacy only: a household's history (the audit export), its
+                                         access log and its subject-access export, and erasure, which is the
+                                         privacy officer's decision alone (no care worker may erase, emergency
+                                         or not); never the case file itself (summary, plan, timeline,
+                                         check-ins) and no case work: not a care worker
     administrator                        the staff registry only (api/routers/staff.py); no household data
     partner                              reports signals only: no household data (403)
 
@@ -39,7 +41,11 @@ from waakvlam.access_log import Entry
 
 EMERGENCY_HEADER = "X-Emergency-Access"
 CARE_ROLES = (GENERALIST, COORDINATOR, TEAM_LEAD)
-AUDIT_ROUTES = {"/api/households/{household_id}/history", "/api/households/{household_id}/access-log"}
+HOUSEHOLD = "/api/households/{household_id}"
+# (method, route) the privacy officer may use; OFFICER_ONLY: the privacy officer alone.
+OFFICER_ONLY = {("POST", f"{HOUSEHOLD}/erasure")}
+OFFICER_ROUTES = {("GET", f"{HOUSEHOLD}/history"), ("GET", f"{HOUSEHOLD}/access-log"), ("GET", f"{HOUSEHOLD}/export"),
+                  ("GET", f"{HOUSEHOLD}/export.html"), *OFFICER_ONLY}
 TEAM_CACHE_SIZE = 100_000
 
 log = logging.getLogger("waakvlam.authz")
@@ -108,7 +114,7 @@ def action_of(method: str, route: str) -> str:
         return "read"
     if route == "/api/households":
         return "create"
-    if route.endswith("/remove"):
+    if route.endswith(("/remove", "/erasure")):
         return "delete"
     return "update"
 
@@ -149,7 +155,9 @@ async def authorise(request: Request, principal: Principal) -> None:
     except ValueError:
         return  # the route's own validation answers 422
     role, own_team = role_and_team(request, principal)
-    if role in CARE_ROLES and own_team is not None and _teams(request).cached(household_id) == own_team:
+    route = getattr(request.scope.get("route"), "path", "")
+    if role in CARE_ROLES and own_team is not None and (request.method, route) not in OFFICER_ONLY \
+            and _teams(request).cached(household_id) == own_team:
         # The common case, without a thread hop: a household of the user's own team.
         record(request, principal, household_id, authorised=True, care_relationship=True, team=own_team)
         return
@@ -164,11 +172,13 @@ def check(request: Request, principal: Principal, household_id: UUID, action: st
         raise _deny(request, principal, household_id,
                     "a partner account may report signals and follow its own reports, nothing else")
     if role == PRIVACY_OFFICER:
-        if request.method == "GET" and route in AUDIT_ROUTES:
-            record(request, principal, household_id, authorised=True, care_relationship=False)
+        if (request.method, route) in OFFICER_ROUTES:
+            record(request, principal, household_id, authorised=True, care_relationship=False, action=action)
             return
         raise _deny(request, principal, household_id,
-                    "a privacy officer reads a household's history and access log, not its case file")
+                    "a privacy officer reads a household's history, access log and export, not its case file")
+    if (request.method, route) in OFFICER_ONLY:
+        raise _deny(request, principal, household_id, "erasing a household is the privacy officer's decision")
     if role not in CARE_ROLES:
         raise _deny(request, principal, household_id, f"the role {role or 'none'} gives no access to household data")
     teams = _teams(request)

@@ -20,6 +20,7 @@ from domain.values import local_date
 PROBLEM = "application/problem+json"
 UNKNOWN_HOUSEHOLD = "7d4f2a6e-0000-4000-8000-000000000000"
 ANNA, BRAM = {"Authorization": "Bearer dev-anna"}, {"Authorization": "Bearer dev-bram"}
+DIRK = {"Authorization": "Bearer dev-dirk"}  # the privacy officer: erasure is theirs to decide
 
 
 # ---- telling the story -------------------------------------------------------
@@ -221,6 +222,7 @@ class Route:
     sub_id: str | None = None
     query: dict[str, Any] = field(default_factory=dict)
     public: bool = False  # needs no token: the calendar feed, whose secret address is its key
+    token: str | None = None  # the demo token of whom the route is for, when not a care worker of the team
 
     @property
     def key(self) -> tuple[str, str]:
@@ -238,10 +240,18 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-def _route(path: str, status: int, body: Callable[[], dict[str, Any]], prepare: Prepare = _nothing) -> Route:
+def _route(path: str, status: int, body: Callable[[], dict[str, Any]], prepare: Prepare = _nothing,
+           token: str | None = None) -> Route:
     named = re.search(r"\{(\w+)\}", path)
     sub_id = named.group(1) if named else None
-    return Route("POST", "/api/households/{household_id}" + path, status, body, prepare, sub_id)
+    return Route("POST", "/api/households/{household_id}" + path, status, body, prepare, sub_id, token=token)
+
+
+def acting(client: TestClient, route: Route) -> TestClient:
+    """The client of whom `route` is for: the test's own (a care worker of the team), or the route's token's."""
+    if route.token is None:
+        return client
+    return TestClient(client.app, headers={"Authorization": f"Bearer {route.token}"})
 
 
 ROUTES: list[Route] = [
@@ -321,7 +331,7 @@ ROUTES: list[Route] = [
     _route("/consents", 201, lambda: {"given_by": "Sanne Jansen", "party": "GGZ Noord",
                                       "purpose": "Warme overdracht", "until": days_from_today(365)}),
     _route("/consents/{consent_id}/withdraw", 200, lambda: {"reason": "Wil het zelf regelen"}, a_consent),
-    _route("/erasure", 200, lambda: {"reason": "Verzoek van betrokkene (AVG art. 17)"}),
+    _route("/erasure", 200, lambda: {"reason": "Verzoek van betrokkene (AVG art. 17)"}, token="dev-dirk"),
 ]
 
 COMMANDS = [route for route in ROUTES if route.method == "POST" and route.per_household]

@@ -25,8 +25,8 @@ EVERYONE = (*STAFF, "partner")
 EMERGENCY = {"X-Emergency-Access": "Acute zorgen, eigen team onbereikbaar"}
 
 # Who is allowed each route that is not on one household (everyone else: 403). Per-household routes: the
-# household's own team (TEAM); the privacy officer on its history and access log; nobody else without
-# emergency access.
+# household's own team (TEAM); the privacy officer on its history, access log and export; erasure: the privacy
+# officer alone; nobody else without emergency access.
 NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/households"): CARE,
     ("GET", "/api/households"): CARE,
@@ -50,11 +50,16 @@ NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/staff/{user_id}/revocations"): ("administrator", "team_lead"),
     ("POST", "/api/staff/{user_id}/team"): ("administrator",),
 }
-AUDIT = {("GET", "/api/households/{household_id}/history"), ("GET", "/api/households/{household_id}/access-log")}
+HOUSEHOLD = "/api/households/{household_id}"
+ERASURE = ("POST", f"{HOUSEHOLD}/erasure")
+AUDIT = {("GET", f"{HOUSEHOLD}/history"), ("GET", f"{HOUSEHOLD}/access-log"), ("GET", f"{HOUSEHOLD}/export"),
+         ("GET", f"{HOUSEHOLD}/export.html")}
 PARTNER_NOT_FOUND = {("GET", "/api/signals/{signal_id}")}  # someone else's report is none of the partner's
 
 
 def allowed(route: Route, role: str) -> bool:
+    if route.key == ERASURE:
+        return role == "privacy_officer"
     if route.per_household:
         return role in TEAM or (role == "privacy_officer" and route.key in AUDIT)
     return role in NOT_PER_HOUSEHOLD[route.key]
@@ -96,7 +101,7 @@ def test_every_role_on_every_route(client, route):
             assert role, body["detail"]
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.per_household], ids=str)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.per_household and r.key != ERASURE], ids=str)
 def test_outside_the_team_only_by_emergency_access_which_is_allowed_and_flagged(client, route):
     for role in ELSEWHERE:
         household_id, response = _request(client, role, route, EMERGENCY)
@@ -105,6 +110,19 @@ def test_outside_the_team_only_by_emergency_access_which_is_allowed_and_flagged(
         rows = [r for r in access_log.entries(UUID(household_id)) if r["user_id"] == TOKENS[role][4:]]
         assert rows and all(r["emergency"] and r["authorised"] and not r["care_relationship"] for r in rows)
         assert rows[-1]["emergency_reason"] == EMERGENCY["X-Emergency-Access"]
+
+
+@pytest.mark.parametrize("role", CARE)
+def test_erasure_is_the_privacy_officers_decision_not_the_teams_even_in_an_emergency(client, households, role):
+    household_id = register(client)
+    before = households.get(UUID(household_id)).version
+    response = _as(client, role).post(f"/api/households/{household_id}/erasure", headers=EMERGENCY,
+                                      json={"reason": "Verzoek van betrokkene"})
+    assert "privacy officer" in assert_problem(response, 403)["detail"]
+    assert households.get(UUID(household_id)).version == before
+    access_log = client.app.state.access_log
+    tried = [r for r in access_log.entries(UUID(household_id)) if r["route"] == ERASURE[1]]
+    assert [(r["user_id"], r["action"], r["authorised"]) for r in tried] == [(TOKENS[role][4:], "delete", False)]
 
 
 @pytest.mark.parametrize("role", ["privacy_officer", "administrator", "partner"])

@@ -25,6 +25,7 @@ from tests.api.support import (
     SUB_ITEM_COMMANDS,
     UNKNOWN_HOUSEHOLD,
     Route,
+    acting,
     assert_invalid,
     assert_problem,
     assert_refused,
@@ -117,7 +118,7 @@ def test_an_unknown_route_and_a_wrong_method_are_problems_too(client):
 def test_every_command_survives_a_barrage_of_garbage_without_a_server_error(client, route):
     _, url = prepared(client, route)
     _, schema = _body_schema(client, route)
-    assert server_errors(client, "POST", url, garbage_bodies(route.body(), schema["properties"])) == []
+    assert server_errors(acting(client, route), "POST", url, garbage_bodies(route.body(), schema["properties"])) == []
 
 
 def test_registration_survives_a_barrage_of_garbage_without_a_server_error(client):
@@ -155,7 +156,7 @@ def test_the_caseload_survives_garbage_queries(client, query):
 @pytest.mark.parametrize("route", [ROUTES[0], *COMMANDS], ids=str)
 def test_malformed_json_is_an_invalid_body(client, route):
     household_id = register(client)
-    response = client.post(route.url(household_id),
+    response = acting(client, route).post(route.url(household_id),
                            content=b'{"label": "Fam. Jansen", ', headers={"Content-Type": "application/json"})
     body = assert_problem(response, 422)
     assert all(error["field"].startswith("body") for error in body["errors"]), body
@@ -165,14 +166,15 @@ def test_malformed_json_is_an_invalid_body(client, route):
 def test_an_extra_field_is_refused_by_name(client, route):
     household_id, url = prepared(client, route)
     before = version_of(client, household_id)
-    assert_invalid(client.post(url, json={**route.body(), "priority": "high"}), "body.priority")
+    assert_invalid(acting(client, route).post(url, json={**route.body(), "priority": "high"}), "body.priority")
     assert version_of(client, household_id) == before
 
 
 @pytest.mark.parametrize("route", [ROUTES[0], *COMMANDS], ids=str)
 def test_a_moment_without_utc_offset_is_refused_by_name(client, route):
     _, url = prepared(client, route)
-    assert_invalid(client.post(url, json={**route.body(), "occurred_at": "2026-01-05T10:30:00"}), "body.occurred_at")
+    response = acting(client, route).post(url, json={**route.body(), "occurred_at": "2026-01-05T10:30:00"})
+    assert_invalid(response, "body.occurred_at")
 
 
 @pytest.mark.parametrize("route", [ROUTES[0], *COMMANDS], ids=str)
@@ -180,7 +182,7 @@ def test_a_moment_in_the_future_breaks_a_rule(client, route):
     household_id, url = prepared(client, route)
     before = version_of(client, household_id)
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    assert_refused(client.post(url, json={**route.body(), "occurred_at": tomorrow}),
+    assert_refused(acting(client, route).post(url, json={**route.body(), "occurred_at": tomorrow}),
                    "nothing is recorded as having happened in the future")
     assert version_of(client, household_id) == before
 
@@ -189,20 +191,20 @@ def test_a_moment_in_the_future_breaks_a_rule(client, route):
 def test_a_moment_without_a_utc_equivalent_is_invalid_not_a_crash(client, route):
     # Bug fixed: year 1 at +01:00 is 31 December of year 0 in UTC, which Python cannot represent (was a 500).
     _, url = prepared(client, route)
-    assert_invalid(client.post(url, json={**route.body(), "occurred_at": "0001-01-01T00:00:00+01:00"}),
+    assert_invalid(acting(client, route).post(url, json={**route.body(), "occurred_at": "0001-01-01T00:00:00+01:00"}),
                    "body.occurred_at")
 
 
 @pytest.mark.parametrize("route", COMMANDS, ids=str)
 def test_a_bad_household_id_is_refused_by_name(client, route):
     url = route.url("not-a-uuid")
-    assert_invalid(client.post(url, json=route.body()), "path.household_id")
+    assert_invalid(acting(client, route).post(url, json=route.body()), "path.household_id")
 
 
 @pytest.mark.parametrize("route", COMMANDS, ids=str)
 def test_an_unknown_household_is_not_found(client, route):
     url = route.url(UNKNOWN_HOUSEHOLD)
-    body = assert_problem(client.post(url, json=route.body()), 404)
+    body = assert_problem(acting(client, route).post(url, json=route.body()), 404)
     assert UNKNOWN_HOUSEHOLD in body["detail"]
 
 
@@ -210,7 +212,7 @@ def test_an_unknown_household_is_not_found(client, route):
 def test_an_unknown_item_of_a_known_household_is_not_found(client, route):
     household_id = register(client)
     before = version_of(client, household_id)
-    body = assert_problem(client.post(route.url(household_id, "nosuchitem"), json=route.body()),
+    body = assert_problem(acting(client, route).post(route.url(household_id, "nosuchitem"), json=route.body()),
                           404)
     assert "nosuchitem" in body["detail"]
     assert version_of(client, household_id) == before
@@ -220,7 +222,7 @@ def test_an_unknown_item_of_a_known_household_is_not_found(client, route):
 def test_an_item_id_of_the_wrong_form_is_refused_by_name(client, route):
     household_id = register(client)
     url = route.url(household_id, "no spaces!")
-    assert_invalid(client.post(url, json=route.body()), f"path.{route.sub_id}")
+    assert_invalid(acting(client, route).post(url, json=route.body()), f"path.{route.sub_id}")
 
 
 @pytest.mark.parametrize("route", NOT_REOPENING, ids=str)
@@ -228,7 +230,7 @@ def test_a_closed_household_takes_nothing_but_a_reopening(client, route):
     household_id, url = prepared(client, route)
     write(client, household_id, "closure", {"reason_code": "moved"})
     before = version_of(client, household_id)
-    assert_refused(client.post(url, json=route.body()), "nothing but reopening on a closed household")
+    assert_refused(acting(client, route).post(url, json=route.body()), "nothing but reopening on a closed household")
     assert version_of(client, household_id) == before
 
 
@@ -273,7 +275,7 @@ def test_a_household_answers_with_its_version_as_etag(client):
 def test_every_write_answers_its_new_version_as_etag_and_its_store_position(client, households, route):
     household_id, url = prepared(client, route) if route.per_household else (None, route.path)
     before = version_of(client, household_id) if household_id else 0
-    response = client.post(url, json=route.body())
+    response = acting(client, route).post(url, json=route.body())
     assert response.status_code == route.status, response.text
     result = response.json()
     household_id = household_id or result["household_id"]
@@ -292,7 +294,7 @@ def test_a_write_on_a_stale_etag_gets_412_and_writes_nothing(client, route):
     if version_of(client, household_id) == int(seen.strip('"')):
         write(client, household_id, "signals", {"source": "huisarts"}, headers=BRAM)
     current = version_of(client, household_id)
-    response = client.post(url, json=route.body(), headers={"If-Match": seen})
+    response = acting(client, route).post(url, json=route.body(), headers={"If-Match": seen})
     body = assert_problem(response, 412)
     assert body["current_version"] == current
     assert response.headers["ETag"] == f'"{current}"'
@@ -303,7 +305,7 @@ def test_a_write_on_a_stale_etag_gets_412_and_writes_nothing(client, route):
 def test_a_write_on_the_current_etag_succeeds(client, route):
     household_id, url = prepared(client, route)
     seen = client.get(f"/api/households/{household_id}").headers["ETag"]
-    response = client.post(url, json=route.body(), headers={"If-Match": seen})
+    response = acting(client, route).post(url, json=route.body(), headers={"If-Match": seen})
     assert response.status_code == route.status, response.text
     assert response.json()["version"] > int(seen.strip('"'))
 
@@ -406,10 +408,10 @@ def test_a_retried_contact_with_the_same_key_answers_the_first_answer_and_record
 def test_every_write_retried_with_its_key_records_nothing_twice(client, households, route):
     _, url = prepared(client, route) if route.per_household else (None, route.path)
     body = route.body()
-    first = client.post(url, json=body, headers={"Idempotency-Key": f"retry-{route.path}"})
+    first = acting(client, route).post(url, json=body, headers={"Idempotency-Key": f"retry-{route.path}"})
     assert first.status_code == route.status, first.text
     position = households.recorder.max_notification_id()
-    retry = client.post(url, json=body, headers={"Idempotency-Key": f"retry-{route.path}"})
+    retry = acting(client, route).post(url, json=body, headers={"Idempotency-Key": f"retry-{route.path}"})
     assert (retry.status_code, retry.json()) == (route.status, first.json())
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert households.recorder.max_notification_id() == position

@@ -5,6 +5,7 @@ tombstone: the summary says it was forgotten and holds nothing about its people,
 from __future__ import annotations
 
 from tests.api.support import (
+    DIRK,
     assert_invalid,
     assert_problem,
     assert_refused,
@@ -28,7 +29,7 @@ def _followed(client) -> str:
 
 def test_an_erased_household_leaves_a_tombstone_without_its_people(client, households):
     household_id = _followed(client)
-    result = write(client, household_id, "erasure", ERASURE)
+    result = write(client, household_id, "erasure", ERASURE, headers=DIRK)
     assert result["version"] == version_of(client, household_id)
     assert kinds(households, household_id)[-1] == "Forgotten"
     found = summary(client, household_id)
@@ -39,7 +40,7 @@ def test_an_erased_household_leaves_a_tombstone_without_its_people(client, house
 def test_an_erased_household_has_no_plan_now_or_in_the_past_and_an_empty_timeline(
         live_client, plan_worker, timeline_worker):
     household_id = _followed(live_client)
-    position = write(live_client, household_id, "erasure", ERASURE)["position"]
+    position = write(live_client, household_id, "erasure", ERASURE, headers=DIRK)["position"]
     assert_problem(live_client.get(f"/api/households/{household_id}/plan?after={position}"), 404)
     assert_problem(live_client.get(f"/api/households/{household_id}/plan?as_of=2030-01-01T00:00:00Z"), 404)
     timeline_worker.wait(position, timeout=10)
@@ -52,7 +53,7 @@ def test_an_erased_household_has_no_plan_now_or_in_the_past_and_an_empty_timelin
 
 def test_an_erased_household_takes_no_more_commands(client):
     household_id = _followed(client)
-    write(client, household_id, "erasure", ERASURE)
+    write(client, household_id, "erasure", ERASURE, headers=DIRK)
     assert_refused(post(client, household_id, "contacts", {"kind": "telefonisch"}),
                    "nothing happens to a forgotten household")
     assert_refused(post(client, household_id, "reopening", {"reason": "Toch weer zorgen"}),
@@ -61,14 +62,14 @@ def test_an_erased_household_takes_no_more_commands(client):
 
 def test_erasing_again_answers_the_same_version_and_records_nothing(client, households):
     household_id = _followed(client)
-    first = write(client, household_id, "erasure", ERASURE)
-    again = write(client, household_id, "erasure", ERASURE)
+    first = write(client, household_id, "erasure", ERASURE, headers=DIRK)
+    again = write(client, household_id, "erasure", ERASURE, headers=DIRK)
     assert again["version"] == first["version"]
     assert kinds(households, household_id).count("Forgotten") == 1
 
 
 def test_an_erasure_needs_a_reason(client):
     household_id = _followed(client)
-    assert_invalid(post(client, household_id, "erasure", {}), "body.reason")
-    assert_refused(post(client, household_id, "erasure", {"reason": "   "}), "an erasure says why")
+    assert_invalid(post(client, household_id, "erasure", {}, headers=DIRK), "body.reason")
+    assert_refused(post(client, household_id, "erasure", {"reason": "   "}, headers=DIRK), "an erasure says why")
     assert summary(client, household_id)["status"] == "open"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from tests.api.support import (
+    DIRK,
     UNKNOWN_HOUSEHOLD,
     assert_invalid,
     assert_problem,
@@ -95,7 +96,7 @@ def test_the_readable_export_is_dutch_and_escapes_what_was_typed(client):
 
 def test_the_export_of_a_forgotten_household_holds_nothing_about_its_people(client):
     household_id = _followed(client)
-    write(client, household_id, "erasure", {"reason": "Verzoek van betrokkene"})
+    write(client, household_id, "erasure", {"reason": "Verzoek van betrokkene"}, headers=DIRK)
     found = client.get(f"/api/households/{household_id}/export").json()
     assert (found["status"], found["plan"], found["signals"][0]["about_address"]) == ("forgotten", None, "[gewist]")
     text = str(found)
