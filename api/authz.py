@@ -36,11 +36,10 @@ from psycopg.sql import SQL
 from api.auth import Principal
 from domain.application import Households
 from domain.errors import NotFound
-from domain.staff import COORDINATOR, GENERALIST, PARTNER, PRIVACY_OFFICER, TEAM_LEAD
+from domain.staff import CARE_ROLES, COORDINATOR, PARTNER, PRIVACY_OFFICER
 from waakvlam.access_log import Entry
 
 EMERGENCY_HEADER = "X-Emergency-Access"
-CARE_ROLES = (GENERALIST, COORDINATOR, TEAM_LEAD)
 HOUSEHOLD = "/api/households/{household_id}"
 # (method, route) the privacy officer may use; OFFICER_ONLY: the privacy officer alone.
 OFFICER_ONLY = {("POST", f"{HOUSEHOLD}/erasure")}

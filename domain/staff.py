@@ -27,6 +27,7 @@ from domain.errors import InvalidInput, RuleViolation
 
 GENERALIST, COORDINATOR, TEAM_LEAD = "generalist", "coordinator", "team_lead"
 PRIVACY_OFFICER, ADMINISTRATOR, PARTNER = "privacy_officer", "administrator", "partner"
+CARE_ROLES = (GENERALIST, COORDINATOR, TEAM_LEAD)  # the wijkteams' people: case work on their households
 ROLES = (ADMINISTRATOR, PRIVACY_OFFICER, TEAM_LEAD, COORDINATOR, GENERALIST, PARTNER)  # precedence order
 TEAM_ROLES = (GENERALIST, COORDINATOR, TEAM_LEAD)  # roles that belong to a team
 

@@ -192,3 +192,11 @@ def signals_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     from projections.signals import SignalsProjection, SignalsView
 
     yield from _running(SignalsProjection, SignalsView, env)
+
+
+@pytest.fixture
+def consents_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
+    """The consents projection (read by the access log) running in this process."""
+    from projections.consents import ConsentsProjection, ConsentsView
+
+    yield from _running(ConsentsProjection, ConsentsView, env)

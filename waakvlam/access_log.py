@@ -7,8 +7,14 @@ point (client address, user agent, method and route), and the four results NEN 7
 
     authorised         was the access allowed (denied attempts are logged too)
     care_relationship  is the user in the household's team, or its coordinator
-    consent            not the ground of a wijkteam's own access (its legal task is), so recorded as NULL;
-                       left for the consent registry to fill where consent is the ground
+    consent            for a care worker: whether the household had consented, at the moment of the access, to
+                       sharing its data with the party the user acted for (their team): given by then, not
+                       withdrawn by then, not past its last day; from the consents read model
+                       (projections/consents.py) when the entry is written; true or false.
+                       Null where no party is acted for (privacy officer, administrator, partner), for a
+                       household that does not exist, or while the read model is not there yet. A wijkteam's
+                       own access rests on its legal task, so false is the common, lawful case; consent
+                       matters for access from outside the care relationship
     emergency          access outside the care relationship by "break the glass", with its reason
 
 The log is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and hash-chained like the event
@@ -36,7 +42,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -45,6 +51,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
+from domain.staff import CARE_ROLES
+from projections.consents import consented, consents_of
 from projections.versions import connect
 
 TABLE = "access_log"
@@ -75,10 +83,14 @@ class Entry:
     route: str = ""
     client_address: str | None = None
     user_agent: str | None = None
+    # The exact moment, for the consent result (was a consent withdrawn before or after this access); not
+    # stored or chained: the log keeps `at`, to the second, as NEN 7513 asks.
+    moment: datetime | None = field(default_factory=lambda: datetime.now(UTC), compare=False, repr=False)
 
     def canonical(self) -> bytes:
-        """The bytes the chain covers: every field, in a fixed order and form."""
+        """The bytes the chain covers: every field but `moment`, in a fixed order and form."""
         data = asdict(self)
+        del data["moment"]
         data["at"] = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         data["household_id"] = str(self.household_id) if self.household_id else None
         data["persons"] = list(self.persons)
@@ -121,6 +133,21 @@ def create_tables(conn: psycopg.Connection[Any], schema: str) -> None:
                                                            function))
 
 
+def with_consent(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> list[Entry]:
+    """`entries` with the consent result of each care worker's access filled in (one query)."""
+    asked = [e for e in entries if e.consent is None and e.household_id and e.role in CARE_ROLES and e.on_behalf_of]
+    if not asked:
+        return list(entries)
+    try:
+        with conn.cursor() as curs:
+            given = consents_of(curs, schema, list({e.household_id for e in asked if e.household_id}))
+    except psycopg.errors.UndefinedTable:  # no projection worker has made the view yet: not known
+        return list(entries)
+    ids = {id(e) for e in asked}
+    return [replace(e, consent=consented(given.get(e.household_id, ()), str(e.on_behalf_of), e.moment or e.at))  # type: ignore[arg-type]
+            if id(e) in ids else e for e in entries]
+
+
 def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> None:
     """Chain and insert `entries` in one transaction, serialised with every other writer of this schema."""
     with conn.transaction():
@@ -141,7 +168,7 @@ def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry])
 
 
 def _entry(row: dict[str, Any]) -> Entry:
-    return Entry(**{c: row[c] for c in COLUMNS if c != "persons"}, persons=tuple(row["persons"]))
+    return Entry(**{c: row[c] for c in COLUMNS if c != "persons"}, persons=tuple(row["persons"]), moment=None)
 
 
 @dataclass(frozen=True)
@@ -241,7 +268,7 @@ class AccessLog:
                     try:
                         if conn is None or conn.closed:
                             conn = connect(self.env)
-                        append(conn, self.schema, part)
+                        append(conn, self.schema, with_consent(conn, self.schema, part))
                         break
                     except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
                         # The log's table (or schema) was dropped under us: recreating it would hide that.

@@ -19,6 +19,7 @@ import structlog
 from projections import versions
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.chain import ChainProjection, ChainView
+from projections.consents import ConsentsProjection, ConsentsView
 from projections.notifications import NotificationsProjection, NotificationsView
 from projections.plan import PlanProjection, PlanView
 from projections.schedule import ScheduleProjection, ScheduleView
@@ -32,7 +33,7 @@ from workers.runner import BatchRunner
 
 PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView), (TimelineProjection, TimelineView),
                (ChainProjection, ChainView), (ScheduleProjection, ScheduleView), (SignalsProjection, SignalsView),
-               (NotificationsProjection, NotificationsView)]
+               (NotificationsProjection, NotificationsView), (ConsentsProjection, ConsentsView)]
 
 TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease (and looks for a new version)
 

@@ -43,7 +43,9 @@ class AccessEntry(BaseModel):
     persons: list[str] = Field(description="The members or network persons concerned (none: the whole household).")
     authorised: bool
     care_relationship: bool
-    consent: bool | None = Field(description="Null: consent was not the ground of this access (the team's task is).")
+    consent: bool | None = Field(description=(
+        "For a care worker: whether the household had consented, that day, to sharing with the party the user "
+        "acted for (their team). Null where no party was acted for (privacy officer), or not yet known."))
     emergency: bool
     emergency_reason: str | None
     method: str

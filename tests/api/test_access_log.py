@@ -49,6 +49,23 @@ def test_every_read_and_change_is_logged_with_who_what_when_where_and_the_four_r
     assert at.microsecond == 0 and abs(datetime.now(UTC) - at) < timedelta(minutes=1)
 
 
+def test_the_consent_result_says_whether_the_household_consented_to_the_users_team_that_day(
+        client, consents_worker):
+    household_id = register(client)
+    consent = write(client, household_id, "consents", {"given_by": "Sanne Jansen", "party": "wijkteam zuid",
+                                                      "purpose": "Overdracht bij verhuizing"})
+    consents_worker.wait(consent["position"], timeout=10)
+    kees = {"Authorization": "Bearer dev-kees", "X-Emergency-Access": "Verhuisd naar Zuid, crisis"}
+    client.get(f"/api/households/{household_id}", headers=kees)  # Zuid, which the household consented to
+    client.get(f"/api/households/{household_id}")  # anna, Noord: her team's task, no consent asked
+    withdrawn = write(client, household_id, f"consents/{consent['item_id']}/withdraw", {"reason": "Toch niet"})
+    consents_worker.wait(withdrawn["position"], timeout=10)
+    client.get(f"/api/households/{household_id}", headers=kees)
+
+    reads = [(e["user_id"], e["consent"]) for e in _log(client, household_id)["items"] if e["action"] == "read"]
+    assert reads == [("kees", True), ("anna", False), ("kees", False), ("dirk", None)]
+
+
 def test_the_period_filter_and_the_households_own_view_in_dutch(client):
     household_id = register(client)
     client.get(f"/api/households/{household_id}")

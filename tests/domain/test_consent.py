@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import NotFound, RuleViolation
-from tests.domain.support import ACTOR, day, events_of, local_day, only
+from tests.domain.support import ACTOR, day, events, events_of, local_day, only
 
 A = {"actor": ACTOR}
 GGZ = "GGZ Noord"
@@ -106,3 +106,23 @@ def test_who_gave_consent_and_why_it_was_withdrawn_are_personal_data(app, househ
     app.withdraw_consent(household, consent_id, **A, reason="Sanne wil het zelf regelen", occurred_at=day(2))
     stored = b"".join(n.state for n in app.recorder.select_notifications(start=1, limit=1000))
     assert b"Sanne" not in stored and GGZ.encode() in stored
+
+
+def test_the_consents_read_model_answers_for_any_moment_what_the_household_had_consented_to(app, household):
+    from projections.consents import consented, fold
+
+    given = consent(app, household, party="Wijkteam Zuid", occurred_at=day(1))
+    consent(app, household, party="Huisarts Jansen", occurred_at=day(2), until=local_day(3))
+    app.withdraw_consent(household, given, **A, occurred_at=day(6))
+    folded: dict = {}
+    for event in events(app, household):
+        folded = fold(folded, event)
+    rows = list(folded.values())
+
+    assert not consented(rows, "wijkteam zuid", day(0.5))  # not yet given
+    assert consented(rows, "wijkteam zuid", day(3)) and consented(rows, "WIJKTEAM ZUID ", day(5.9))
+    assert not consented(rows, "wijkteam zuid", day(6.1))  # withdrawn
+    assert consented(rows, "Huisarts Jansen", day(3)) and not consented(rows, "Huisarts Jansen", day(4.5))
+    assert not consented(rows, "Wijkteam Noord", day(3))
+    app.forget(household, **A, reason="Verzoek van betrokkene")
+    assert fold(folded, events(app, household)[-1]) == {}
