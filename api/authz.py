@@ -5,7 +5,8 @@ the NEN 7513 access-log entry (waakvlam/access_log.py), allowed or not.
                                          also the households they coordinate in another team
     anyone else of those three           only by emergency access ("break the glass"): the header
                                          `X-Emergency-Access: <reason>`; allowed, flagged in the access log
-                                         (emergency = true, with the reason) and in the application log
+                                         (emergency = true, with the reason) and in the application log,
+                                         and told to the team lead and privacy officers (api/emergency.py)
     privacy officer                      audit and privacy only: a household's history (the audit export), its
                                          access log and its subject-access export, and erasure, which is the
                                          privacy officer's decision alone (no care worker may erase, emergency
@@ -34,6 +35,7 @@ from fastapi import HTTPException, Request
 from psycopg.sql import SQL
 
 from api.auth import Principal
+from api.emergency import notify as notify_emergency
 from domain.application import Households
 from domain.errors import NotFound
 from domain.staff import CARE_ROLES, COORDINATOR, PARTNER, PRIVACY_OFFICER
@@ -197,6 +199,8 @@ def check(request: Request, principal: Principal, household_id: UUID, action: st
                     request.method, route)
         record(request, principal, household_id, authorised=True, care_relationship=False,
                emergency_reason=reason[:500], team=own_team, action=action)
+        notify_emergency(request.app.state.households, request.app.state.notifications, user_id=principal.user_id,
+                         user_team=own_team, household_id=household_id, team=team, reason=reason[:500])
         return
     raise _deny(request, principal, household_id,
                 f"this household is not of your team; in an emergency send the header {EMERGENCY_HEADER}: "

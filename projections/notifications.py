@@ -1,14 +1,16 @@
 """In-app notifications: the table everyone's notifications are kept in, and the
 projection that tells a coordinator of a new signal.
 
-Notifications come from two places, and each is written exactly once:
+Notifications come from three places, and each is written exactly once:
   * the reminder worker (`workers/reminders.py`) decides `due_soon` and `overdue`
     reminders and inserts their notifications in the same transaction as the
     reminder itself;
   * `NotificationsProjection` (run by the projection worker) sees every new
     `SignalRecorded` on a household at waakvlam or licht and inserts a `signal`
     notification for its coordinator (its team lead when it has none) in the same
-    transaction as its tracking position.
+    transaction as its tracking position;
+  * the API, on an emergency access (`api/emergency.py`): an `emergency_access`
+    notification for the household's team lead and the privacy officers.
 A notification's id is derived from what it is about and who it is for, so an
 insert that is repeated for any reason is a no-op (ON CONFLICT DO NOTHING).
 
@@ -59,7 +61,7 @@ def notification_id(source: str, recipient: str) -> UUID:
 class Notification:
     notification_id: UUID
     recipient: str
-    kind: str  # due_soon | overdue | signal
+    kind: str  # due_soon | overdue | signal | emergency_access (api/emergency.py)
     household_id: UUID
     label: str
     title: str  # one line in Dutch

@@ -44,9 +44,11 @@ NotificationsDep = Annotated[NotificationsView, Depends(_notifications)]
 
 class NotificationItem(BaseModel):
     id: UUID
-    kind: Literal["due_soon", "overdue", "signal"] = Field(
+    kind: Literal["due_soon", "overdue", "signal", "emergency_access"] = Field(
         description="`due_soon`: a check-in is due soon; `overdue`: it is over time (also sent to the team lead); "
-                    "`signal`: a new signal on a household at waakvlam or licht, a possible reason to escalate.")
+                    "`signal`: a new signal on a household at waakvlam or licht, a possible reason to escalate; "
+                    "`emergency_access`: someone outside the team opened the household's file by emergency access "
+                    "(to its team lead and the privacy officers).")
     title: str = Field(description="One line in Dutch.")
     household_id: UUID
     label: str

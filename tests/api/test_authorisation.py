@@ -112,6 +112,25 @@ def test_outside_the_team_only_by_emergency_access_which_is_allowed_and_flagged(
         assert rows[-1]["emergency_reason"] == EMERGENCY["X-Emergency-Access"]
 
 
+def test_an_emergency_access_is_told_to_the_team_lead_and_the_privacy_officer_once_a_day(client):
+    lead = _as(client, "team_lead").put(f"/api/teams/{NOORD}/policy", json={"team_lead": "carla"})
+    assert lead.status_code == 200, lead.text
+    household_id = register(client, label="Fam. Visser")
+    kees = _as(client, "generalist_elsewhere")
+    for path in ("", "/check-ins", "/export"):  # one emergency, several pages of the file
+        assert kees.get(f"/api/households/{household_id}{path}", headers=EMERGENCY).status_code == 200
+
+    for role in ("team_lead", "privacy_officer"):
+        items = _as(client, role).get("/api/notifications").json()["items"]
+        alerts = [(i["kind"], i["household_id"], i["label"], i["title"])
+                  for i in items if i["kind"] == "emergency_access"]
+        assert alerts == [("emergency_access", household_id, "Fam. Visser",
+                           f"Noodtoegang door kees (Wijkteam Zuid): {EMERGENCY['X-Emergency-Access']}")], role
+    for role in ("generalist", "coordinator", "generalist_elsewhere"):  # nobody else, not the user either
+        items = _as(client, role).get("/api/notifications").json()["items"]
+        assert not [i for i in items if i["kind"] == "emergency_access"], role
+
+
 @pytest.mark.parametrize("role", CARE)
 def test_erasure_is_the_privacy_officers_decision_not_the_teams_even_in_an_emergency(client, households, role):
     household_id = register(client)
