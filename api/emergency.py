@@ -11,6 +11,8 @@ for every emergency access) is the record; a failure to notify is logged and nev
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -38,13 +40,21 @@ def alerts(*, user_id: str, user_team: str | None, household_id: UUID, label: st
                          title) for recipient in recipients(team_lead, privacy_officers, user_id)]
 
 
+OFFICERS_TTL = 60.0  # seconds the list of privacy officers is kept: reading it walks the whole registry
+_officers: weakref.WeakKeyDictionary[Households, tuple[float, list[str]]] = weakref.WeakKeyDictionary()
+
+
 def privacy_officers(households: Households) -> list[str]:
     """The registry's privacy officers; in demo mode also the demo's, as long as the registry lacks them."""
+    cached = _officers.get(households)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     found = {m.user_id for m in households.staff() if PRIVACY_OFFICER in m.roles}
     for user in households.demo_staff:  # the registry's record wins over the demo table (staff_member)
         member = households.staff_member(user)
         if member is not None and PRIVACY_OFFICER in member.roles:
             found.add(user)
+    _officers[households] = (time.monotonic() + OFFICERS_TTL, sorted(found))
     return sorted(found)
 
 
