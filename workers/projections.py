@@ -13,7 +13,9 @@ import os
 import signal
 import sys
 import threading
+import time
 
+import psycopg
 import structlog
 
 from projections import versions
@@ -36,6 +38,7 @@ PROJECTIONS = [(CaseloadProjection, CaseloadView), (PlanProjection, PlanView), (
                (NotificationsProjection, NotificationsView), (ConsentsProjection, ConsentsView)]
 
 TAKEOVER_INTERVAL = 0.5  # seconds between a standby's attempts to take a lease (and looks for a new version)
+RESTART_PAUSE = 5.0  # seconds before a failed projection is taken up again
 
 
 def table_of(name: str, version: int | None) -> str:
@@ -56,10 +59,16 @@ def run() -> None:
             versions.ensure(projection.name, view, env)
     leases: dict[str, Lease] = {}
     runners: dict[str, BatchRunner] = {}
+    paused_until: dict[str, float] = {}  # a failed projection's restart time
     log.info("worker.started", projections=[p.name for p, _ in PROJECTIONS], pid=os.getpid())
     try:
         while not stop.is_set():
-            active = versions.active_versions(env)
+            try:
+                active = versions.active_versions(env)
+            except psycopg.OperationalError:  # the database is away: the runners retry, and so do we
+                log.warning("worker.database_unavailable", pid=os.getpid())
+                stop.wait(RESTART_PAUSE)
+                continue
             for projection, view in PROJECTIONS:
                 name = projection.name
                 wanted = active.get(name) if versions.versioned(view) else None
@@ -70,20 +79,37 @@ def run() -> None:
                     leases.pop(name).release()
                     log.info("projection.switched", projection=name, version=wanted, pid=os.getpid())
                     runner = None
+                if runner is None and paused_until.get(name, 0.0) > time.monotonic():
+                    continue
                 if runner is None:
                     lease = leases.get(name)
                     if lease is None or lease.name != lease_name(env, table_of(name, wanted)):
                         lease = leases[name] = Lease(versions.conninfo(env), lease_name(env, table_of(name, wanted)))
                     if lease.try_acquire():
-                        runners[name] = BatchRunner(projection_class=projection, view_class=view, env=env,
-                                                    version=wanted)
+                        try:
+                            runners[name] = BatchRunner(projection_class=projection, view_class=view, env=env,
+                                                        version=wanted)
+                        except Exception as error:
+                            log.error("projection.failed", projection=name, error=type(error).__name__,
+                                      pid=os.getpid())
+                            leases.pop(name).release()
+                            paused_until[name] = time.monotonic() + RESTART_PAUSE
+                            continue
                         log.info("projection.active", projection=name, version=wanted, pid=os.getpid())
                 elif not leases[name].still_held():
                     _stop(runners.pop(name), log)
                     leases.pop(name)
                     log.warning("projection.lease_lost", projection=name, pid=os.getpid())
                 else:
-                    runner.run_forever(timeout=0)  # re-raises a projection's error
+                    try:
+                        runner.run_forever(timeout=0)  # re-raises a projection's error
+                    except Exception as error:
+                        # One projection failing (after its runner's own retries) must not stop the others:
+                        # let go of it, and take it up again (from its recorded position) after a pause.
+                        log.error("projection.failed", projection=name, error=type(error).__name__, pid=os.getpid())
+                        _stop(runners.pop(name), log)
+                        leases.pop(name).release()
+                        paused_until[name] = time.monotonic() + RESTART_PAUSE
             stop.wait(TAKEOVER_INTERVAL)
     finally:
         for runner in runners.values():

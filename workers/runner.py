@@ -21,7 +21,7 @@ from traceback import format_exc
 from typing import Any
 from warnings import warn
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import ApplicationSubscription, BaseProjectionRunner
 
 from domain.application import Households
@@ -31,6 +31,7 @@ from workers.lease import Lease, lease_name
 BATCH = 2000  # the most events one live transaction folds
 REBUILD_BATCH = 100_000  # events folded per transaction by a rebuild
 READ_PAGE = 10_000  # events read from the store per query by a rebuild
+RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0, 5.0, 5.0, 10.0, 10.0, 10.0)  # seconds between attempts at one batch
 # A runner writes from one thread and reads from another: two connections each for
 # its view and its application, not the API's pool size (which opens that many at once).
 SMALL_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
@@ -76,8 +77,9 @@ class BatchRunner(BaseProjectionRunner[Any]):
                     notifications = subscription.subscription.next_batch(BATCH)  # type: ignore[attr-defined]
                 except StopIteration:
                     break
-                projection.process_batch([(subscription.mapper.to_domain_event(n), Tracking(subscription.name, n.id))
-                                          for n in notifications])
+                fold_batch(projection, subscription.name,
+                           [(subscription.mapper.to_domain_event(n), Tracking(subscription.name, n.id))
+                            for n in notifications], is_stopping)
         except BaseException as error:
             _runner = runner()
             if _runner is not None:
@@ -87,6 +89,26 @@ class BatchRunner(BaseProjectionRunner[Any]):
                      RuntimeWarning, stacklevel=2)
         finally:
             is_stopping.set()
+
+
+def fold_batch(projection: Any, application_name: str, batch: list[tuple[Any, Tracking]], is_stopping: Any,
+               delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+    """Fold one batch. A lost connection (the server restarted, a timeout ended the session) is not a
+    reason for a projection to stop: try again, on a new connection. Whether the lost transaction's
+    COMMIT reached the server is unknown, so a retry first drops what the view has recorded since."""
+    attempt = 0
+    while True:
+        try:
+            if attempt:
+                done = projection.view.max_tracking_id(application_name) or 0
+                batch = [item for item in batch if item[1].notification_id > done]
+            if batch:
+                projection.process_batch(batch)
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == len(delays) or is_stopping.wait(delays[attempt]):
+                raise
+            attempt += 1
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,63 @@ def test_request_logs_carry_ids_route_status_and_duration_but_no_names_or_notes(
     assert [r["status"] for r in contact_logs] == [201, 422]
     assert all(r["household_id"] == household_id and r["duration_ms"] >= 0 for r in contact_logs)
     assert contact_logs[0]["request_id"] == "abc123"
+
+
+EXPLODING_SERVER = """
+import logging, sys
+import structlog, uvicorn
+from api.main import create_app
+
+app = create_app()
+
+@app.get("/api/test-explodes")
+def explode():
+    raise RuntimeError("Fam. Jansen, Dorpsstraat 12")
+
+@app.get("/api/test-logs-an-exception")
+def logs_one():
+    try:
+        {}["Mevrouw Bakker"]
+    except KeyError:
+        logging.getLogger("waakvlam.test").exception("a library logged an error")
+        structlog.get_logger("api").exception("we logged an error")
+    return {}
+
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def test_an_unexpected_error_is_logged_as_its_type_and_place_never_its_message_or_a_traceback(settings, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_file = tmp_path / "server.log"
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
+           "WAAKVLAM_DEMO": "true"}
+    with open(log_file, "wb") as out:
+        server = subprocess.Popen([sys.executable, "-c", EXPLODING_SERVER, str(port)], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    try:
+        base, headers = f"http://127.0.0.1:{port}", {"Authorization": "Bearer dev-anna"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log_file.read_text()
+            time.sleep(0.1)
+        assert httpx.get(f"{base}/api/test-explodes", headers=headers).status_code == 500
+        assert httpx.get(f"{base}/api/test-logs-an-exception", headers=headers).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    text = log_file.read_text()
+    for secret in ("Jansen", "Dorpsstraat", "Bakker", "Traceback"):
+        assert secret not in text, text
+    assert "RuntimeError at <string>:" in text  # uvicorn's own report of the error, reduced to type and place
+    assert "a library logged an error (KeyError at <string>:" in text
+    assert any(json.loads(line).get("error", "").startswith("KeyError at <string>:")
+               for line in text.splitlines() if line.startswith("{") and "we logged an error" in line)
