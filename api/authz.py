@@ -16,7 +16,9 @@ the NEN 7513 access-log entry (waakvlam/access_log.py), allowed or not.
     partner                              reports signals only: no household data (403)
 
 Lists (caseload, schedule, signal inbox) answer only what the user may see: their team's rows (a coordinator
-asking for `coordinator=<themselves>`: their own households in any team). Another team's list is refused.
+asking for `coordinator=<themselves>`: their own households in any team). Another team's list is refused, and
+the refusal is logged (with no household). What a list shows is logged as a read of each household in it
+(`record_listed`); exports of a whole file (history, subject access) are logged as `execute`.
 
 The household's team never changes after registration, so it is cached in the process (bounded); a miss
 reads the caseload row, and the aggregate when the view has not caught up yet. The coordinator (which does
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -110,7 +113,12 @@ def role_and_team(request: Request, principal: Principal) -> tuple[str | None, s
     return principal.role, team
 
 
+EXPORTS = {f"{HOUSEHOLD}/history", f"{HOUSEHOLD}/export", f"{HOUSEHOLD}/export.html"}  # the whole file, taken out
+
+
 def action_of(method: str, route: str) -> str:
+    if route in EXPORTS:
+        return "execute"  # NEN 7513's "uitvoeren": an export of the whole file, not a look at it
     if method in ("GET", "HEAD"):
         return "read"
     if route == "/api/households":
@@ -141,9 +149,36 @@ def record(request: Request, principal: Principal, household_id: UUID | None, *,
         user_agent=(request.headers.get("user-agent") or "")[:300] or None))
 
 
-def _deny(request: Request, principal: Principal, household_id: UUID, detail: str) -> HTTPException:
+def record_feed(request: Request, owner: str, household_ids: Iterable[UUID]) -> None:
+    """The calendar feed is read by the owner's calendar program, with no token: the secret address stands
+    for them. Each household it names is logged as read by the owner, their coordinator."""
+    access_log = getattr(request.app.state, "access_log", None)
+    if access_log is None:
+        return
+    client = request.client.host if request.client else None
+    for household_id in dict.fromkeys(household_ids):
+        access_log.record(Entry(
+            action="read", user_id=owner, role=COORDINATOR, household_id=household_id, authorised=True,
+            care_relationship=True, emergency=False, on_behalf_of=COORDINATOR, method=request.method,
+            route="/api/calendar/{secret}.ics", client_address=client,
+            user_agent=(request.headers.get("user-agent") or "")[:300] or None))
+
+
+def _deny(request: Request, principal: Principal, household_id: UUID | None, detail: str) -> HTTPException:
     record(request, principal, household_id, authorised=False, care_relationship=False)
     return HTTPException(403, detail)
+
+
+def record_listed(request: Request, principal: Principal, household_ids: Iterable[UUID | None]) -> None:
+    """A list shows households' data (labels, due dates, signals): one read entry per household in the
+    answer, as for opening its file. Lists answer only what `list_scope`/`signal_scope` allowed (the user's
+    own team's households, or the ones they coordinate) and a user's own notifications, so a care worker
+    reads each within a care relationship; a privacy officer's notifications (of emergency access) are not."""
+    role, team = role_and_team(request, principal)
+    for household_id in dict.fromkeys(household_ids):
+        if household_id is not None:
+            record(request, principal, household_id, authorised=True, care_relationship=role in CARE_ROLES,
+                   team=team)
 
 
 async def authorise(request: Request, principal: Principal) -> None:
@@ -221,9 +256,9 @@ def signal_scope(request: Request, principal: Principal, team: str | None = None
     people, or for another team's inbox."""
     role, own_team = role_and_team(request, principal)
     if role not in CARE_ROLES or own_team is None:
-        raise HTTPException(403, "the signal inbox is for the wijkteams' people")
+        raise _deny(request, principal, None, "the signal inbox is for the wijkteams' people")
     if team is not None and team.strip() != own_team:
-        raise HTTPException(403, "you see your own team's signal inbox")
+        raise _deny(request, principal, None, "you see your own team's signal inbox")
     return own_team
 
 
@@ -233,11 +268,11 @@ def list_scope(request: Request, principal: Principal, team: str | None,
     403 for a user who may not see that list."""
     role, own_team = role_and_team(request, principal)
     if role not in CARE_ROLES:
-        raise HTTPException(403, "lists of households are for the wijkteams' people")
+        raise _deny(request, principal, None, "lists of households are for the wijkteams' people")
     if role == COORDINATOR and coordinator == principal.user_id and team is None:
         return None  # their own households, in whichever team
     if own_team is None:
-        raise HTTPException(403, "you belong to no team")
+        raise _deny(request, principal, None, "you belong to no team")
     if team is not None and team.strip() != own_team:
-        raise HTTPException(403, "you see your own team's households")
+        raise _deny(request, principal, None, "you see your own team's households")
     return own_team

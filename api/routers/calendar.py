@@ -17,9 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from api.authz import record_feed
 from api.deps import PrincipalDep, ScheduleDep, SettingsDep
 from api.routers.notifications import SIGNED_IN, NotificationsDep, problem
 from domain.errors import NotFound
@@ -58,11 +59,14 @@ def revoke_feed(principal: PrincipalDep, view: NotificationsDep) -> Response:
                        404: problem("No feed at this address (never made, renewed or revoked)"),
                        503: problem("Database unavailable")},
             summary="Your open check-ins as a calendar feed (no token: the secret address is the key)")
-def feed(secret: str, view: NotificationsDep, schedule: ScheduleDep, settings: SettingsDep) -> Response:
+def feed(secret: str, request: Request, view: NotificationsDep, schedule: ScheduleDep,
+         settings: SettingsDep) -> Response:
     owner = view.feed_owner(secret) if SECRET.match(secret) else None
     if owner is None:
         raise NotFound("there is no calendar feed at this address")
     rows = [row for row in schedule.open_for(owner) if row.check_in_id and row.due]
+    # NEN 7513: the feed names the owner's households; their calendar program reads it in their name.
+    record_feed(request, owner, [row.household_id for row in rows])
     body = calendar(rows, owner, now=datetime.now(UTC), base_url=settings.base_url)
     return Response(body, media_type=CALENDAR, headers={
         "Cache-Control": "private, max-age=300", "Content-Disposition": 'inline; filename="waakvlam.ics"'})

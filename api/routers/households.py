@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.authz import list_scope, record, require_care_role
+from api.authz import list_scope, record, record_listed, require_care_role
 from api.deps import CaseloadDep, CaughtUpDep, CommandDep, HouseholdsDep, PrincipalDep
 from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
 from api.schemas.commands import Registration
@@ -63,6 +63,7 @@ def caseload(
     except ValueError as error:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
                                        "input": cursor}]) from None
+    record_listed(request, principal, (row.household_id for row in rows))  # NEN 7513: what the list shows
     items = [CaseloadItem.model_validate(row, from_attributes=True) for row in rows]
     return CaseloadPage(items=items, next_cursor=next_cursor)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from api.authz import record_listed
 from api.deps import AfterQuery, PrincipalDep, SettingsDep, wait_for
 from api.routers.common import Problem
 from domain.errors import NotFound
@@ -82,6 +83,7 @@ def _item(notification: Notification, base_url: str) -> NotificationItem:
 @router.get("", response_model=NotificationPage, responses=LIST_RESPONSES,
             summary="Your notifications, newest first: reminders of check-ins and new signals")
 def notifications(
+    request: Request,
     principal: PrincipalDep,
     view: NotificationsDep,
     settings: SettingsDep,
@@ -96,6 +98,7 @@ def notifications(
     except ValueError as error:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
                                        "input": None}]) from None
+    record_listed(request, principal, (n.household_id for n in found))  # NEN 7513: the households they name
     return NotificationPage(items=[_item(n, settings.base_url) for n in found],
                             unread=view.unread_count(principal.user_id), next_cursor=next_cursor)
 

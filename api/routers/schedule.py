@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.authz import list_scope
+from api.authz import list_scope, record_listed
 from api.deps import AfterQuery, HouseholdsDep, PrincipalDep, ScheduleDep, SettingsDep, wait_for
 from api.routers.common import READ_RESPONSES
 from api.schemas.schedule import CheckInHistory, ScheduleItem, SchedulePage
@@ -53,6 +53,7 @@ def schedule(
         reason=row.reason, signal_at=row.signal_at, signal_summary=row.signal_summary,
         escalation_hint=row.signal_at is not None and row.intensity in SIGNAL_LEVELS,
     ) for row in rows if row.check_in_id is not None and row.due is not None]
+    record_listed(request, principal, (item.household_id for item in items))  # NEN 7513: what the list shows
     return SchedulePage(today=today, items=items, next_cursor=next_cursor)
 
 

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import PARTNER, Principal
-from api.authz import check, signal_scope
+from api.authz import check, record_listed, signal_scope
 from api.deps import (
     AfterQuery,
     CommandDep,
@@ -126,6 +126,7 @@ def inbox(
                                        "input": None}]) from None
     if partner:
         return ReportStatusPage(items=[_status(row) for row in rows], next_cursor=next_cursor)
+    record_listed(request, principal, (row.household_id for row in rows))  # NEN 7513: linked households
     return SignalPage(items=[_item(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -147,6 +148,7 @@ def one(signal_id: UUID, request: Request, principal: ReporterDep, households: H
     seen = view.get(signal_id)
     if seen is not None and row.household_id is not None and seen.household_id == row.household_id:
         row = replace(row, first_contact_at=seen.first_contact_at)
+    record_listed(request, principal, [row.household_id])  # NEN 7513: a linked household's signal
     return _item(row)
 
 

@@ -133,3 +133,58 @@ def test_switching_logging_off_is_for_the_benchmark_in_demo_mode_only(monkeypatc
         logging_enabled(demo=False)
     monkeypatch.setenv(SETTING, "on")
     assert logging_enabled(demo=False) is True
+
+
+def _entries_without_household(settings) -> list[tuple]:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        return conn.execute(
+            f'SELECT user_id, route, authorised FROM "{settings.postgres_schema}".access_log'
+            " WHERE household_id IS NULL ORDER BY seq").fetchall()
+
+
+def test_a_list_is_logged_as_a_read_of_every_household_it_shows(client, projection_worker, schedule_worker):
+    shown = [register(client, f"Fam. {n}", intensity="crisis") for n in range(3)]
+    other = register(client, "Fam. Zuid", team="Wijkteam Zuid")  # an intake for another team
+    position = write(client, shown[0], "contacts", {"kind": "telefonisch"})["position"]
+    assert client.get("/api/households", params={"after": position}).status_code == 200
+    assert client.get("/api/schedule", params={"after": position, "within_days": 3}).status_code == 200
+
+    for household_id in shown:
+        reads = [e["route"] for e in _log(client, household_id)["items"] if e["action"] == "read"]
+        assert reads[:2] == ["/api/households", "/api/schedule"], reads
+    assert [e["route"] for e in _log(client, other)["items"] if e["action"] == "read"] == [
+        "/api/households/{household_id}/access-log"]  # another team's household was in no list of anna's
+
+
+def test_a_refused_list_is_logged_as_a_denied_attempt(client, settings):
+    assert_problem(client.get("/api/households", params={"team": "Wijkteam Zuid"}), 403)
+    assert_problem(client.get("/api/schedule", headers=DIRK), 403)
+    assert_problem(client.get("/api/signals", params={"team": "Wijkteam Zuid"}), 403)
+    client.app.state.access_log.flush()
+
+    assert _entries_without_household(settings) == [
+        ("anna", "/api/households", False), ("dirk", "/api/schedule", False), ("anna", "/api/signals", False)]
+
+
+def test_an_export_of_the_whole_file_is_logged_as_execute(client):
+    household_id = register(client)
+    client.get(f"/api/households/{household_id}/history", headers=DIRK)
+    client.get(f"/api/households/{household_id}/export", headers=DIRK)
+    client.get(f"/api/households/{household_id}/export.html", headers=DIRK)
+
+    executed = [e["route"].rsplit("/", 1)[1] for e in _log(client, household_id)["items"] if e["action"] == "execute"]
+    assert executed == ["history", "export", "export.html"]
+
+
+def test_the_calendar_feed_is_logged_as_read_by_its_owner(client, schedule_worker, households):
+    bram = {"Authorization": "Bearer dev-bram"}
+    household_id = register(client)
+    position = write(client, household_id, "coordinator", {"coordinator": "bram"},
+                     headers={"Authorization": "Bearer dev-carla"})["position"]
+    schedule_worker.view.wait(households.name, position, timeout=10)
+    path = client.post("/api/calendar", headers=bram).json()["url"].split("://", 1)[1].split("/", 1)[1]
+    assert TestClient(client.app).get(f"/{path}").status_code == 200
+
+    feed = [e for e in _log(client, household_id)["items"] if e["route"] == "/api/calendar/{secret}.ics"]
+    assert [(e["user_id"], e["action"], e["authorised"], e["care_relationship"]) for e in feed] == [
+        ("bram", "read", True, True)]
