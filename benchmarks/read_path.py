@@ -100,8 +100,9 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
-        headers = dict(HEADERS)
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                as_user: dict[str, str] | None = None) -> tuple[int, bytes]:
+        headers = {**HEADERS, **(as_user or {})}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -110,9 +111,9 @@ class Client:
         response = self.conn.getresponse()
         return response.status, response.read()
 
-    def timed(self, path: str) -> float:
+    def timed(self, path: str, as_user: dict[str, str] | None = None) -> float:
         started = time.perf_counter()
-        status, content = self.request("GET", path)
+        status, content = self.request("GET", path, as_user=as_user)
         elapsed = (time.perf_counter() - started) * 1000
         if status != 200:
             raise RuntimeError(f"GET {path}: {status} {content[:200]!r}")

@@ -5,9 +5,10 @@
              coordinators, about a third seen once since, one in twenty closed. The events are
              bulk-loaded (COPY) into a fresh schema, in the order they happened.
     build    the schedule view built from that store by the real rebuild (events/s)
-    reads    GET /api/schedule through the real HTTP server (uvicorn, as `waakvlam api` runs it), one
-             keep-alive client: a team's next 14 days, a coordinator's next 14 days, and every team's
-             overdue check-ins; random teams and coordinators; p50/p99, target p99 <= 20 ms
+    reads    GET /api/schedule through the real HTTP server (uvicorn, as `waakvlam api` runs it, with the
+             NEN 7513 access log writing an entry per household shown), one keep-alive client: a team's
+             next 14 days and its overdue check-ins (asked by its team lead), a coordinator's next 14 days
+             (asked by the coordinator); random teams and coordinators; p50/p99, target p99 <= 20 ms
 
     .venv/bin/python benchmarks/schedule.py                        # the issue's size (a few minutes)
     .venv/bin/python benchmarks/schedule.py --households 10000     # a quicker look
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.read_path import Client, Latency, env_for
 from benchmarks.store import MEMORY, Unsealed, _copy, _notifications, in_time_order
+from benchmarks.tokens import Issuer
 from benchmarks.write_path import database, fresh_schema, http_server, machine_busy, server_facts
 from domain.application import Households
 from domain.values import DEFAULT_CADENCE, local_date
@@ -107,11 +109,14 @@ def fill(url: str, schema: str, households: int) -> tuple[int, float]:
     return stored, time.perf_counter() - started
 
 
-def bench(port: int, paths: list[str], label: str, requests: int) -> Latency:
+Request = tuple[str, dict[str, str]]  # a path, and the Authorization header of who asks
+
+
+def bench(port: int, requests_: list[Request], label: str, requests: int) -> Latency:
     client = Client(port)
-    for path in paths[:100]:  # warm the connection, the pool and PostgreSQL's caches
-        client.timed(path)
-    return Latency(label, [client.timed(random.choice(paths)) for _ in range(requests)])
+    for path, as_user in requests_[:100]:  # warm the connection, the pool and PostgreSQL's caches
+        client.timed(path, as_user)
+    return Latency(label, [client.timed(*random.choice(requests_)) for _ in range(requests)])
 
 
 def run(households: int, requests: int, workdir: Path) -> int:
@@ -139,15 +144,21 @@ def run(households: int, requests: int, workdir: Path) -> int:
               f"per team about {counts['due_14'] // TEAMS:,}, per coordinator about "
               f"{counts['due_14'] // (TEAMS * COORDINATORS_PER_TEAM):,}", flush=True)
 
-        teams = [f"/api/schedule?team={quote(f'Wijkteam {t:02d}')}&within_days=14" for t in range(TEAMS)]
-        coordinators = [f"/api/schedule?coordinator=coord-{t:02d}-{c}&within_days=14"
+        # Each list is asked for by someone who may see it (api/authz.py): a team's by its team lead, a
+        # coordinator's by that coordinator; tokens from a local OIDC issuer (benchmarks/tokens.py).
+        issuer = Issuer()
+        leads = {t: issuer.header(f"lead-{t:02d}", "team_lead", f"Wijkteam {t:02d}") for t in range(TEAMS)}
+        teams = [(f"/api/schedule?team={quote(f'Wijkteam {t:02d}')}&within_days=14", leads[t]) for t in range(TEAMS)]
+        coordinators = [(f"/api/schedule?coordinator=coord-{t:02d}-{c}&within_days=14",
+                         issuer.header(f"coord-{t:02d}-{c}", "coordinator", f"Wijkteam {t:02d}"))
                         for t in range(TEAMS) for c in range(COORDINATORS_PER_TEAM)]
-        overdue = ["/api/schedule?within_days=0", "/api/schedule?within_days=0&limit=500"]
-        with http_server(url, schema, workdir / "api.log") as server:
+        overdue = [(f"/api/schedule?team={quote(f'Wijkteam {t:02d}')}&within_days=0{limit}", leads[t])
+                   for t in range(TEAMS) for limit in ("", "&limit=500")]
+        with http_server(url, schema, workdir / "api.log", extra_env=issuer.server_env()) as server:
             port = server.port  # type: ignore[attr-defined]
-            results = [bench(port, teams, "team, next 14 days (first 100)", requests),
-                       bench(port, coordinators, "coordinator, next 14 days", requests),
-                       bench(port, overdue, "all teams, overdue (100 or 500)", requests)]
+            results = [bench(port, teams, "team lead: the team's next 14 days (first 100)", requests),
+                       bench(port, coordinators, "coordinator: own next 14 days", requests),
+                       bench(port, overdue, "team lead: the team's overdue (pages of 100 or 500)", requests)]
         print()
         for latency in results:
             print(f"{latency}  {'met' if latency.p99 <= TARGET_P99_MS else 'MISSED'} (p99 <= {TARGET_P99_MS} ms)")

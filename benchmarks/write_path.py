@@ -404,10 +404,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def http_server(url: str, schema: str, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def http_server(url: str, schema: str, log_path: Path,
+                extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """`uvicorn api.main:create_app --factory`, as `waakvlam api` runs it; always stopped afterwards."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "POSTGRES_SCHEMA": schema, "WAAKVLAM_DEMO": "true"}
+    env = {**os.environ, "DATABASE_URL": url, "POSTGRES_SCHEMA": schema, "WAAKVLAM_DEMO": "true", **(extra_env or {})}
     command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with open(log_path, "wb") as log:
