@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: start the API and the projection worker on the embedded PostgreSQL, with demo data
+## run: start the API, the projection worker and the reminder worker on the embedded PostgreSQL, with demo data
 # `make run` is the demo (demo tokens, demo data) unless WAAKVLAM_DEMO says otherwise.
 run: $(STAMP)
 	WAAKVLAM_DEMO=$${WAAKVLAM_DEMO:-true} $(BIN)/waakvlam run
@@ -27,6 +27,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/read_path.py
 	$(BIN)/python benchmarks/schedule.py
 	$(BIN)/python benchmarks/reminders.py
+	$(BIN)/python benchmarks/access_log.py
+	$(BIN)/python benchmarks/encryption.py
 
 ## lint: ruff
 lint: $(STAMP)
