@@ -36,6 +36,10 @@ DEMO_USERS: dict[str, tuple[str, str | None]] = {
     "carla": ("team_lead", "Wijkteam Noord"),
     "dirk": ("privacy_officer", None),
     "petra": ("partner", None),
+    "admin": ("administrator", None),
+    "kees": ("generalist", "Wijkteam Zuid"),
+    "ruben": ("coordinator", "Wijkteam Zuid"),
+    "ingrid": ("team_lead", "Wijkteam Zuid"),
 }
 
 

@@ -288,6 +288,14 @@ def test_a_demo_user_logs_in_and_the_session_token_works_until_logout(accounts_c
     assert accounts_client.post("/api/logout", headers=headers).status_code == 204  # again: nothing to end
 
 
+def test_every_demo_token_has_a_local_account_of_the_same_user_role_and_team(accounts_client):
+    for token, principal in DEMO_TOKENS.items():
+        response = login(accounts_client, principal.user_id)
+        assert response.status_code == 200, (token, response.text)
+        me = accounts_client.app.state.accounts.session(response.json()["access_token"])
+        assert (me.username, me.role, me.team) == (principal.user_id, principal.role, principal.team), token
+
+
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(accounts_client):
     wrong = login(accounts_client, "bram", "raden")
     unknown = login(accounts_client, "niemand", "raden")
