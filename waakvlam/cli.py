@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 from waakvlam.settings import get_settings
 
@@ -125,13 +126,51 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _create_views() -> None:
+    from domain.application import Households
     from projections import versions
     from waakvlam.database import eventsourcing_env
     from workers.projections import PROJECTIONS
 
-    env = eventsourcing_env(get_settings())
+    env = {**eventsourcing_env(get_settings()), "POSTGRES_POOL_SIZE": "1"}
+    Households(env=env).close()  # the event store's tables
     for projection, view in PROJECTIONS:
-        versions.open_reader(projection.name, view, {**env, "POSTGRES_POOL_SIZE": "1"}).datastore.close()
+        versions.open_reader(projection.name, view, env).datastore.close()
+
+
+class Supervisor(threading.Thread):
+    """Starts the workers as processes and starts again one that died: a worker killed or crashed (a
+    database restart, a bug) must not leave the views or the reminders standing still while the API runs on."""
+
+    RESTART_PAUSE = 2.0
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="supervisor")
+        self.processes: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = {}
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def start_process(self, name: str, command: list[str], process: subprocess.Popen[bytes] | None = None) -> None:
+        """Start `command` (or watch `process`, already started with it) under the name `name`."""
+        with self._lock:
+            self.processes[name] = (command, process or subprocess.Popen(command))
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.RESTART_PAUSE):
+            with self._lock:
+                # Exit code 0 is a worker stopped on purpose (Ctrl-C reaches every process of the terminal).
+                stopped = [(name, command, process.returncode) for name, (command, process) in self.processes.items()
+                           if process.poll() is not None and process.returncode != 0]
+                for name, command, code in stopped:
+                    if self._stopping.is_set():
+                        return
+                    print(f"The {name} stopped (exit code {code}); starting it again.", file=sys.stderr, flush=True)
+                    self.processes[name] = (command, subprocess.Popen(command))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            for _, process in reversed(list(self.processes.values())):
+                _stop(process)
 
 
 def run() -> None:
@@ -146,19 +185,20 @@ def run() -> None:
         get_settings.cache_clear()
     if settings.demo:
         load_demo_if_empty()
-    _create_views()  # here, once: the API and the worker starting together would race to create them
-    processes = [subprocess.Popen([sys.executable, "-m", "workers.projections"])]
-    sink = _start_mail_sink()
-    if sink is not None:
-        processes.append(sink)
-    processes.append(subprocess.Popen([sys.executable, "-m", "workers.reminders"]))
-    print(f"Waakvlam is running on http://{settings.host}:{settings.port} (API docs at /docs). Ctrl-C stops.",
-          flush=True)
+    _create_views()  # here, once: the API and the workers starting together would race to create them
+    supervisor = Supervisor()
     try:
+        supervisor.start_process("projection worker", [sys.executable, "-m", "workers.projections"])
+        sink = _start_mail_sink()
+        if sink is not None:
+            supervisor.start_process("mail sink", sink.args, sink)  # type: ignore[arg-type]
+        supervisor.start_process("reminder worker", [sys.executable, "-m", "workers.reminders"])
+        supervisor.start()
+        print(f"Waakvlam is running on http://{settings.host}:{settings.port} (API docs at /docs). Ctrl-C stops.",
+              flush=True)
         api()
     finally:
-        for process in reversed(processes):
-            _stop(process)
+        supervisor.stop()
 
 
 def verify() -> int:

@@ -142,6 +142,12 @@ class IdempotentRecorder(PostgresApplicationRecorder):
                                    ).format(schema, Identifier(events_table_name))
         self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(keys)
 
+    def _create_table(self, curs: Any) -> None:
+        # Every process (API, workers) creates the store's objects when it starts; two running CREATE OR REPLACE
+        # FUNCTION at once fail with "tuple concurrently updated". One at a time, per schema.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.datastore.schema}.ddl",))
+        super()._create_table(curs)
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []
