@@ -58,10 +58,12 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Households, Outcome
+from domain.values import SupportLevel, shares_outside_the_team
 from waakvlam.database import eventsourcing_env
 from waakvlam.demo import (
     AGREEMENTS,
     CO,
+    CONSENT_PURPOSE,
     EK,
     GOALS,
     GOING_BADLY,
@@ -76,7 +78,7 @@ from waakvlam.demo import (
 )
 from waakvlam.settings import Settings
 
-EVENTS_PER_HOUSEHOLD = 77  # what load_demo makes on average (77.2 measured over 200 households)
+EVENTS_PER_HOUSEHOLD = 78  # what load_demo makes on average (78.2 measured over 200 households)
 PARALLEL_FROM = 50_000  # fewer events are generated in this process: starting workers costs more
 LONG_SPAN = timedelta(days=700)  # the long household's history ends now and starts this long ago
 LONG_TEAM, LONG_COORDINATOR, LONG_GENERALISTS = "Wijkteam Noord", "bram", ("anna", "joost")
@@ -328,7 +330,8 @@ def tell_long_history(app: Households, rng: random.Random, today: datetime, even
     goals: list[str] = []
     agreements: list[str] = []
     interventions: list[str] = []
-    light = [i for i in INTERVENTIONS if i[0] in (EK, NW, VR, CO)]  # no provider or handover needed
+    light = [i for i in INTERVENTIONS if i[0] in (EK, NW, VR, CO)]  # no handover needed
+    consented: set[str] = set()  # the volunteer organisations the household consented to (until withdrawn)
     while (version := outcome.version) < events:
         roll = rng.random() if events - version > 4 else 0.5  # the last few: single-event contacts
         step = version + 1
@@ -367,10 +370,16 @@ def tell_long_history(app: Households, rng: random.Random, today: datetime, even
                                            outcome="Afgerond; doel bereikt", occurred_at=at(step))
         elif roll < 0.96:
             support, _, description, provider = rng.choice(light)
-            outcome = app.start_intervention(hid, actor=LONG_COORDINATOR, support_level=support,
-                                             description=description.format(net="Oma Langeveld"),
-                                             provider=provider, occurred_at=at(step))
-            interventions.append(_item(outcome))
+            if shares_outside_the_team(SupportLevel(support), provider) and provider not in consented:
+                # the volunteer organisation gets the household's data: its consent first, the help a later turn
+                outcome = app.record_consent(hid, actor=LONG_COORDINATOR, given_by="Petra Langeveld", party=provider,
+                                             purpose=CONSENT_PURPOSE[support], occurred_at=at(step))
+                consented.add(provider)
+            else:
+                outcome = app.start_intervention(hid, actor=LONG_COORDINATOR, support_level=support,
+                                                 description=description.format(net="Oma Langeveld"),
+                                                 provider=provider, occurred_at=at(step))
+                interventions.append(_item(outcome))
         elif app.get(hid).intensity == INTENS:
             outcome = app.de_escalate(hid, actor=LONG_COORDINATOR, to_level=LICHT,
                                       reason="Situatie stabieler, afspraken worden nagekomen.", occurred_at=at(step))

@@ -38,10 +38,12 @@ from domain.values import (
     choice,
     local_date,
     next_due,
+    shares_outside_the_team,
     validate_cadence,
 )
 
 OPEN, CLOSED, FORGOTTEN = "open", "closed", "forgotten"
+SHARING_NEEDS_CONSENT = "sharing with a provider outside the team needs consent or a legal basis"
 
 # The personal fields of each event: sealed with the household's own key (domain/erasure.py),
 # read as placeholders ("[gewist]", [], {}, None) once the household is forgotten.
@@ -367,9 +369,10 @@ class Household(Aggregate):
     def start_intervention(self, *, actor: str, support_level: str, description: str, provider: str = "",
                            goal_id: str | None = None, handover_note: str = "", legal_basis: str = "",
                            occurred_at: datetime | None = None) -> str:
-        """Start an intervention. A referral to specialist care shares the household's data with a
-        provider outside the team: it needs the household's valid consent for that provider, or a
-        recorded legal basis (`legal_basis`, e.g. "Jeugdwet art. 7.4.0"), which the event keeps."""
+        """Start an intervention. Support by a provider outside the team (vrijwillig, eerstelijns,
+        specialistisch; see `shares_outside_the_team`) shares the household's data with that provider:
+        it needs the household's consent for that provider, valid on the day it starts, or a recorded
+        legal basis (`legal_basis`, e.g. "Jeugdwet art. 7.4.0"), which the event keeps."""
         when = self._check_open(occurred_at)
         level = choice(SupportLevel, support_level, "support_level")
         if goal_id is not None:
@@ -379,10 +382,14 @@ class Household(Aggregate):
                                 "a specialist intervention needs a warm-handover note")
         if level in (SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH) and not provider.strip():
             raise RuleViolation("formal care names its provider")
-        if level == SupportLevel.SPECIALISTISCH and not legal_basis.strip() \
-                and not self.has_consent(provider, local_date(when)):
-            raise RuleViolation("sharing with a provider outside the team needs consent or a legal basis",
-                                f"there is no valid consent for {provider.strip()} and no legal basis was given")
+        on = local_date(when)
+        if shares_outside_the_team(level, provider) and not legal_basis.strip() and not self.has_consent(provider, on):
+            party = provider.strip()
+            raise RuleViolation(SHARING_NEEDS_CONSENT,
+                                f"{level} support by {party} shares the household's data outside the team, and "
+                                f"on {on.isoformat()} the household has no valid consent for {party} and no legal "
+                                f"basis was given: record the household's consent for {party}, or give the "
+                                f"legal_basis for sharing")
         intervention_id = new_id()
         self._intervention_started(actor=actor, occurred_at=when, intervention_id=intervention_id,
                                    goal_id=goal_id, support_level=str(level), provider=provider.strip(),

@@ -71,6 +71,21 @@ class SupportLevel(StrEnum):
     SPECIALISTISCH = "specialistisch"
 
 
+# The support that passes the household's data to an organisation outside the team: a volunteer
+# organisation, first-line care or specialist care. Eigen kracht and netwerk involve no organisation;
+# collectief is a general facility open to anyone, joined without a referral, so nothing is passed on.
+SHARED_OUTSIDE_THE_TEAM = frozenset({SupportLevel.VRIJWILLIG, SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH})
+
+
+def shares_outside_the_team(level: SupportLevel, provider: str) -> bool:
+    """Whether an intervention at `level` by `provider` shares the household's data outside the team.
+
+    Only with a named provider: volunteer help without one (a neighbour who volunteers, arranged by the
+    household itself) passes nothing to any organisation, so there is no party to consent to and it is
+    not refused. Formal care (eerstelijns, specialistisch) must name its provider anyway."""
+    return level in SHARED_OUTSIDE_THE_TEAM and bool(provider.strip())
+
+
 class Phase(StrEnum):
     """Phases of the signaleringsplan."""
 

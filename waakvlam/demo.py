@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Households, Outcome
-from domain.values import LOCAL_TZ, Intensity, LifeDomain, SupportLevel, local_date
+from domain.values import LOCAL_TZ, Intensity, LifeDomain, SupportLevel, local_date, shares_outside_the_team
 
 WAAK, LICHT, INTENS, CRISIS = (str(i) for i in Intensity)
 FIN, WERK, DAG, WON, REL, PSY, LICH, MID, ADL, IADL, SOC, PART, JUS = (str(d) for d in LifeDomain)
@@ -171,6 +171,9 @@ INTERVENTIONS = [  # (support level, life domain, description, provider)
     (SP, REL, "Ambulante behandeling voor ouders en kinderen", "Jeugdhulp De Boei"),
     (SP, LICH, "Onderzoek geheugenpoli", "Ziekenhuis Rivierenland"),
 ]
+CONSENT_PURPOSE = {VR: "Koppeling aan een vrijwilliger: delen van naam, adres en hulpvraag",
+                   EL: "Aanmelding: delen van de hulpvraag en het plan",
+                   SP: "Warme overdracht: delen van het plan en de ZRM-meting"}
 LADDER = {WAAK: [EK, NW, CO], LICHT: [EK, NW, VR, CO, EL], INTENS: [VR, EL, EL, SP], CRISIS: [SP, EL]}
 CHECK_IN_KINDS = {WAAK: (["telefonisch", "huisbezoek", "digitaal"], [45, 35, 20]),
                   LICHT: (["huisbezoek", "telefonisch", "digitaal"], [50, 35, 15]),
@@ -570,10 +573,12 @@ class _Story:
             f"{provider}; toestemming voor het delen van het plan mondeling gegeven.")
         goal_id = next((g for g, (d, _) in self.goals.items() if d == domain), None)
         when = self._time(day)
-        if support == SP:  # sharing the plan with specialist care: the household's consent, in the same talk
+        if shares_outside_the_team(SupportLevel(support), provider) \
+                and not self.app.get(self.hid).has_consent(provider, local_date(when)):
+            # Support by an organisation outside the team: the household's consent, in the same talk
             self.app.record_consent(self.hid, actor=self.coordinator, party=provider, occurred_at=when,
                                     given_by=self.members[0][1] if self.members else "het huishouden",
-                                    purpose="Warme overdracht: delen van het plan en de ZRM-meting")
+                                    purpose=CONSENT_PURPOSE[support])
         outcome = self.app.start_intervention(self.hid, actor=self.coordinator, support_level=support,
                                               description=description, provider=provider, goal_id=goal_id,
                                               handover_note=handover, occurred_at=when)

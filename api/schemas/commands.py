@@ -171,8 +171,9 @@ class InterventionIn(Command):
     goal_id: ItemId | None = None
     handover_note: Text = Field(default="", description="Warm handover; required for specialist care.")
     legal_basis: Annotated[str, Field(max_length=500)] = Field(
-        default="", description="The legal basis for sharing with specialist care when the household gave no "
-                                "consent for this provider (e.g. \"Jeugdwet art. 7.4.0\").")
+        default="", description="The legal basis for sharing with a provider outside the team (vrijwillig, "
+                                "eerstelijns or specialistisch support by a named provider) when the household "
+                                "gave no valid consent for this provider (e.g. \"Jeugdwet art. 7.4.0\").")
 
 
 class InterventionEnd(Command):

@@ -184,8 +184,20 @@ a_goal = _item("goals", {"life_domain": "finances", "description": "Schulden in 
 an_agreement = _item("agreements", {"who": "Sanne", "what": "Belt de woningcorporatie"}, "agreement_id")
 a_consent = _item("consents", {"given_by": "Sanne Jansen", "party": "GGZ Noord", "purpose": "Warme overdracht"},
                   "consent_id")
-an_intervention = _item("interventions", {"support_level": "vrijwillig", "provider": "Schuldhulpmaatje"},
-                        "intervention_id")
+VOLUNTEER_HELP = {"support_level": "vrijwillig", "provider": "Schuldhulpmaatje"}
+
+
+def consented(client: TestClient, household_id: str, party: str = "Schuldhulpmaatje") -> dict[str, str]:
+    """The household's consent for `party`: support by an organisation outside the team needs it."""
+    write(client, household_id, "consents", {"given_by": "Sanne Jansen", "party": party,
+                                             "purpose": "Hulp met de administratie"})
+    return {}
+
+
+def an_intervention(client: TestClient, household_id: str) -> dict[str, str]:
+    """Volunteer help by the Schuldhulpmaatje, with the household's consent."""
+    consented(client, household_id)
+    return {"intervention_id": write(client, household_id, "interventions", VOLUNTEER_HELP)["item_id"]}
 
 
 def _an_account(client: TestClient) -> dict[str, str]:
@@ -311,7 +323,7 @@ ROUTES: list[Route] = [
                                         "due": days_from_today(7)}),
     _route("/agreements/{agreement_id}/complete", 200, lambda: {"note": "Geregeld"}, an_agreement),
     _route("/agreements/{agreement_id}/cancel", 200, lambda: {"reason": "Dubbel afgesproken"}, an_agreement),
-    _route("/interventions", 201, lambda: {"support_level": "vrijwillig", "provider": "Schuldhulpmaatje"}),
+    _route("/interventions", 201, lambda: dict(VOLUNTEER_HELP), consented),
     _route("/interventions/{intervention_id}/end", 200, lambda: {"outcome": "Administratie op orde"},
            an_intervention),
     _route("/escalations", 200, lambda: {"to_level": "intensief", "reason": "Dreigende huisuitzetting"}),

@@ -10,9 +10,11 @@ import pytest
 
 from tests.api.support import (
     UNKNOWN_HOUSEHOLD,
+    an_intervention,
     assert_invalid,
     assert_problem,
     assert_refused,
+    consented,
     days_from_today,
     last_event,
     post,
@@ -35,8 +37,7 @@ def _agreement(client, household_id: str, **extra) -> str:
 
 
 def _intervention(client, household_id: str) -> str:
-    return write(client, household_id, "interventions", {"support_level": "vrijwillig",
-                                                         "provider": "Schuldhulpmaatje"})["item_id"]
+    return an_intervention(client, household_id)["intervention_id"]
 
 
 # ---- goals -------------------------------------------------------------------------
@@ -205,6 +206,7 @@ def test_an_agreement_command_with_bad_input_is_refused_naming_the_field(client,
 def test_an_intervention_on_the_support_ladder_is_started_for_a_goal(client, households):
     household_id = register(client)
     goal_id = _goal(client, household_id)
+    consented(client, household_id, "Schuldhulpmaatje")  # the volunteer organisation gets the household's data
     response = post(client, household_id, "interventions", {
         "support_level": "vrijwillig", "provider": "Schuldhulpmaatje", "goal_id": goal_id,
         "description": "Maatje helpt wekelijks met de administratie"})

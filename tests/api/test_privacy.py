@@ -1,6 +1,7 @@
-"""Consent and subject access over the API. A coordinator records the household's consent before a
-referral to specialist care (without it, or a legal basis, the referral breaks a rule); the household
-may see everything held on it, as JSON and as a readable Dutch page."""
+"""Consent and subject access over the API. A coordinator records the household's consent before
+support by an organisation outside the team: a volunteer organisation, first-line or specialist care
+(without it, or a legal basis, the intervention breaks a rule); the household may see everything held
+on it, as JSON and as a readable Dutch page."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ def test_a_referral_to_specialist_care_needs_the_households_consent(client, hous
     assert last_event(households, household_id, "ConsentRecorded").consent_id == consent["item_id"]
     result = write(client, household_id, "interventions", REFERRAL)
     assert summary(client, household_id)["interventions"] == {result["item_id"]: "open"}
+
+
+def test_volunteer_help_by_an_organisation_needs_consent_too_and_the_refusal_says_what_is_missing(client):
+    household_id = register(client)
+    volunteer = {"support_level": "vrijwillig", "provider": "Humanitas", "description": "Thuisadministratie"}
+    body = assert_refused(post(client, household_id, "interventions", volunteer), SHARING)
+    assert "no valid consent for Humanitas" in body["detail"]
+    assert "record the household's consent for Humanitas" in body["detail"] and "legal_basis" in body["detail"]
+    write(client, household_id, "consents", {**CONSENT, "party": "Humanitas", "purpose": "Koppeling maatje"})
+    write(client, household_id, "interventions", volunteer)
+
+
+def test_a_facility_open_to_all_shares_nothing_and_needs_no_consent(client):
+    household_id = register(client)
+    write(client, household_id, "interventions", {"support_level": "collectief", "provider": "Buurthuis De Kroon"})
 
 
 def test_a_withdrawn_consent_covers_no_new_referral(client):

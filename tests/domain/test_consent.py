@@ -1,7 +1,9 @@
 """Consent (toestemming): the household agrees that its data is shared with a named party, for a
-purpose, until a day or until it withdraws. A referral to specialist care shares the plan with a
-provider outside the team: it is refused without a valid consent for that provider, or a legal
-basis that the event then records. In memory."""
+purpose, until a day or until it withdraws. Support by an organisation outside the team (a volunteer
+organisation, first-line or specialist care) shares the household's data with that provider: it is
+refused without a consent for that provider, valid on the day the support starts, or a legal basis
+that the event then records. The household's own strength, its network and facilities open to all
+share nothing. In memory."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import NotFound, RuleViolation
+from domain.values import SupportLevel, shares_outside_the_team
 from tests.domain.support import ACTOR, day, events, events_of, local_day, only
 
 A = {"actor": ACTOR}
 GGZ = "GGZ Noord"
 SHARING = "sharing with a provider outside the team needs consent or a legal basis"
+# Support by an organisation outside the team, with a provider of each kind.
+OUTSIDE = {"vrijwillig": "Humanitas", "eerstelijns": "Huisartsenpraktijk De Linde", "specialistisch": GGZ}
 
 
 def consent(app, household, party: str = GGZ, **fields) -> str:
@@ -22,10 +27,18 @@ def consent(app, household, party: str = GGZ, **fields) -> str:
     return app.record_consent(household, **A, party=party, **fields).item_id
 
 
-def refer(app, household, provider: str = GGZ, **fields):
-    fields = {"occurred_at": day(2), **fields}
-    return app.start_intervention(household, **A, support_level="specialistisch", provider=provider,
-                                  description="Traject", handover_note="Samen kennisgemaakt", **fields)
+def start(app, household, level: str = "specialistisch", provider: str = GGZ, **fields):
+    fields = {"occurred_at": day(2), "handover_note": "Samen kennisgemaakt" if level == "specialistisch" else "",
+              **fields}
+    return app.start_intervention(household, **A, support_level=level, provider=provider, description="Traject",
+                                  **fields)
+
+
+def refused(app, household, level: str, provider: str, **fields) -> RuleViolation:
+    with pytest.raises(RuleViolation) as refusal:
+        start(app, household, level, provider, **fields)
+    assert refusal.value.rule == SHARING
+    return refusal.value
 
 
 def test_a_consent_records_who_gave_it_to_whom_for_what_and_until_when(app, household):
@@ -36,56 +49,67 @@ def test_a_consent_records_who_gave_it_to_whom_for_what_and_until_when(app, hous
     assert app.get(household).consents == {consent_id: {"party": GGZ, "until": local_day(365), "status": "open"}}
 
 
-def test_a_referral_to_specialist_care_without_consent_or_legal_basis_is_refused(app, household):
-    with pytest.raises(RuleViolation) as refused:
-        refer(app, household)
-    assert refused.value.rule == SHARING
+def test_volunteer_first_line_and_specialist_support_by_a_provider_share_outside_the_team():
+    assert {level for level in SupportLevel if shares_outside_the_team(level, "Een organisatie")} == {
+        SupportLevel.VRIJWILLIG, SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH}
+    assert not shares_outside_the_team(SupportLevel.VRIJWILLIG, "  ")  # no organisation, nobody to share with
+
+
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_support_by_an_organisation_outside_the_team_is_refused_without_consent_saying_how_to_fix_it(
+        app, household, level):
+    provider = OUTSIDE[level]
+    refusal = refused(app, household, level, provider)
+    assert provider in refusal.detail and local_day(2).isoformat() in refusal.detail
+    assert f"record the household's consent for {provider}" in refusal.detail and "legal_basis" in refusal.detail
     assert app.get(household).interventions == {}
 
 
-def test_with_the_households_consent_for_that_provider_the_referral_starts(app, household):
-    consent(app, household, party="ggz noord")  # the provider's name, whatever its case
-    refer(app, household)
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_with_the_households_consent_for_that_provider_the_support_starts(app, household, level):
+    consent(app, household, party=OUTSIDE[level].upper())  # the provider's name, whatever its case
+    start(app, household, level, OUTSIDE[level])
     assert list(app.get(household).interventions.values()) == ["open"]
 
 
-def test_a_consent_for_another_party_does_not_cover_the_provider(app, household):
+@pytest.mark.parametrize(("level", "provider"), [
+    ("eigen_kracht", ""), ("netwerk", ""), ("collectief", "Buurthuis De Kroon"), ("vrijwillig", "")])
+def test_support_that_passes_nothing_to_an_organisation_needs_no_consent(app, household, level, provider):
+    start(app, household, level, provider)  # own strength, the network, a facility open to all, a volunteer
+    assert [e.support_level for e in events_of(app, household, "InterventionStarted")] == [level]
+
+
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_a_consent_for_another_provider_does_not_cover_this_one(app, household, level):
     consent(app, household, party="Jeugdzorg West")
-    with pytest.raises(RuleViolation, match="consent"):
-        refer(app, household)
+    assert "Jeugdzorg West" not in refused(app, household, level, OUTSIDE[level]).detail
 
 
-def test_an_expired_consent_no_longer_covers_a_referral(app, household):
-    consent(app, household, until=local_day(5))
-    refer(app, household, occurred_at=day(5))  # valid through its last day
-    with pytest.raises(RuleViolation, match="consent"):
-        refer(app, household, occurred_at=day(6) + timedelta(hours=1))
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_an_expired_consent_no_longer_covers_the_support(app, household, level):
+    consent(app, household, party=OUTSIDE[level], until=local_day(5))
+    start(app, household, level, OUTSIDE[level], occurred_at=day(5))  # valid through its last day
+    refused(app, household, level, OUTSIDE[level], occurred_at=day(6) + timedelta(hours=1))
 
 
-def test_a_withdrawn_consent_no_longer_covers_a_referral_and_is_withdrawn_once(app, household):
-    consent_id = consent(app, household)
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_a_withdrawn_consent_no_longer_covers_the_support_and_is_withdrawn_once(app, household, level):
+    consent_id = consent(app, household, party=OUTSIDE[level])
     app.withdraw_consent(household, consent_id, **A, reason="Wil het zelf regelen", occurred_at=day(2))
     assert only(app, household, "ConsentWithdrawn").reason == "Wil het zelf regelen"
     assert app.get(household).consents[consent_id]["status"] == "withdrawn"
-    with pytest.raises(RuleViolation, match="consent"):
-        refer(app, household, occurred_at=day(3))
+    refused(app, household, level, OUTSIDE[level], occurred_at=day(3))
     with pytest.raises(RuleViolation, match="already withdrawn"):
         app.withdraw_consent(household, consent_id, **A)
     with pytest.raises(NotFound):
         app.withdraw_consent(household, "nosuchconsent", **A)
 
 
-def test_a_legal_basis_is_recorded_with_the_referral_instead_of_consent(app, household):
-    refer(app, household, legal_basis=" Jeugdwet art. 7.4.0 ")
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_a_legal_basis_is_recorded_with_the_support_instead_of_consent(app, household, level):
+    start(app, household, level, OUTSIDE[level], legal_basis=" Jeugdwet art. 7.4.0 ")
     assert only(app, household, "InterventionStarted").legal_basis == "Jeugdwet art. 7.4.0"
-    with pytest.raises(RuleViolation, match="consent"):
-        refer(app, household, legal_basis="   ")
-
-
-def test_other_support_needs_no_consent(app, household):
-    app.start_intervention(household, **A, support_level="vrijwillig", provider="Schuldhulpmaatje",
-                           description="Maatje", occurred_at=day(2))
-    assert len(events_of(app, household, "InterventionStarted")) == 1
+    refused(app, household, level, OUTSIDE[level], legal_basis="   ")
 
 
 @pytest.mark.parametrize("fields", [{"given_by": " "}, {"party": ""}, {"purpose": "  "}])

@@ -143,6 +143,7 @@ def test_formal_care_names_its_provider(app, household, level, handover_note):
 
 
 def test_an_intervention_ends_once(app, household):
+    app.record_consent(household, actor=ACTOR, given_by="Sandra", party="Kredietbank", purpose="Schuldhulp")
     intervention = app.start_intervention(household, actor=ACTOR, support_level="eerstelijns",
                                           description="Schuldhulp", provider="Kredietbank").item_id
     app.end_intervention(household, intervention, actor=ACTOR, outcome="Schuldregeling loopt")

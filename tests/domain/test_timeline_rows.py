@@ -44,6 +44,8 @@ def _everything(app) -> list:
     app.complete_agreement(h, done, **a, note="Gebeld", occurred_at=day(6))
     gone = app.make_agreement(h, **a, who="Henk", what="Helpt met post", occurred_at=day(6)).item_id
     app.cancel_agreement(h, gone, **a, reason="Dubbel", occurred_at=day(6))
+    app.record_consent(h, **a, given_by="Sanne", party="Schuldhulpmaatje", purpose="Hulp met de administratie",
+                       occurred_at=day(6))
     help_ = app.start_intervention(h, **a, support_level="vrijwillig", provider="Schuldhulpmaatje",
                                    description="Administratie", occurred_at=day(6)).item_id
     app.end_intervention(h, help_, **a, outcome="Op orde", occurred_at=day(7))

@@ -21,6 +21,8 @@ def _closed(households, label: str, *, registered: float, closed: float, provisi
     h = households.register(actor="anna", label=label, team="Wijkteam Noord",
                             occurred_at=years_ago(registered)).household_id
     if provision:
+        households.record_consent(h, actor="anna", given_by="Hoofdbewoner", party="Schuldhulpmaatje", purpose="Maatje",
+                                  occurred_at=years_ago(registered) + timedelta(days=30))
         households.start_intervention(h, actor="anna", support_level="vrijwillig", provider="Schuldhulpmaatje",
                                       description="Maatje", occurred_at=years_ago(registered) + timedelta(days=30))
     households.close_household(h, actor="anna", reason_code="goals_achieved", occurred_at=years_ago(closed))
