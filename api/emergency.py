@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.application import Households
+from domain.erasure import REDACTED
+from domain.household import FORGOTTEN
 from domain.staff import PRIVACY_OFFICER
 from domain.values import local_date
 from projections.notifications import Notification, as_params, insert_statement, notification_id
@@ -63,6 +65,8 @@ def notify(households: Households, notifications_view: object, *, user_id: str, 
     """Tell the team lead and the privacy officers (blocking; never raises)."""
     try:
         household = households.get(household_id)
+        if household.status == FORGOTTEN:  # nothing new is kept about a forgotten household: not the reason
+            reason = REDACTED
         notifications = alerts(user_id=user_id, user_team=user_team, household_id=household_id,
                                label=household.label, reason=reason, team_lead=households.team_policy(team).team_lead,
                                privacy_officers=privacy_officers(households), at=datetime.now(UTC))

@@ -32,7 +32,7 @@ from eventsourcing.utils import get_topic
 from domain import household as household_module
 from domain import signal as signal_module
 from domain.corrections import item_field
-from domain.erasure import KeyRing, MemoryKeys, ShreddingMapper, parse_kek, personal_topics
+from domain.erasure import KeyRing, MemoryKeys, ShreddingMapper, kek_of, personal_topics
 from domain.errors import Contention, NotFound, RuleViolation, StaleVersion
 from domain.history import HistoryCache
 from domain.household import Household, now
@@ -45,10 +45,6 @@ MAX_ATTEMPTS = 30
 POLICY_TTL = 5.0  # seconds a team's policy is reused before it is read again (other processes may change it)
 HOUSEHOLD_TOPIC = get_topic(Household.Registered)  # the first stored event of every household
 PERSONAL = personal_topics((Household, household_module.PERSONAL_FIELDS), (Signal, signal_module.PERSONAL_FIELDS))
-# Without WAAKVLAM_KEK in the environment (unit tests on the in-memory store, hand-made benchmark
-# environments) the data keys are wrapped with this well-known key: fine for throw-away stores only.
-# The service always passes one (waakvlam/database.py: the setting, or the data directory's own).
-DEVELOPMENT_KEK = "d2Fha3ZsYW0tb250d2lra2VsaW5nLW5pZXQtZ2VoZWk="
 STAFF_TOPIC = get_topic(StaffMember.StaffRegistered)  # the first stored event of every staff member
 STAFF_TTL = 5.0  # seconds a staff member's roles are reused before they are read again
 SIGNAL_RECORDED_TOPIC = get_topic(Household.SignalRecorded)
@@ -130,7 +126,7 @@ class Households(Application[UUID]):
         self.keyring: KeyRing | None = None
         if isinstance(self.mapper, ShreddingMapper):
             keys = self.recorder if hasattr(self.recorder, "insert_key") else MemoryKeys.of(self.recorder)
-            self.keyring = KeyRing(parse_kek(self.env.get("WAAKVLAM_KEK") or DEVELOPMENT_KEK), keys)
+            self.keyring = KeyRing(kek_of(self.env), keys)
             self.mapper.keyring, self.mapper.personal = self.keyring, PERSONAL
             if hasattr(self.recorder, "insert_key"):  # it stores a new aggregate's key with its events
                 self.recorder.keyring, self.keyring.deferred = self.keyring, True

@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -42,6 +42,10 @@ NONCE = 12
 KEY_CACHE = 10_000  # data keys kept unwrapped in memory (bounded: a rebuild reads every household)
 KEY_TTL = 300.0  # seconds a cached key is used before the table is asked again (another process may forget it)
 SNAPSHOT_FIELDS = ("state",)  # a snapshot holds the aggregate's whole state: all of it is sealed
+# Without WAAKVLAM_KEK in the environment (unit tests on the in-memory store, hand-made benchmark
+# environments) the data keys are wrapped with this well-known key: fine for throw-away stores only.
+# The service always passes one (waakvlam/database.py: the setting, or the data directory's own).
+DEVELOPMENT_KEK = "d2Fha3ZsYW0tb250d2lra2VsaW5nLW5pZXQtZ2VoZWk="
 
 
 class KeyDestroyed(Exception):
@@ -86,6 +90,11 @@ class MemoryKeys:
         with self._lock:
             for originator_id in originator_ids:
                 self._keys[originator_id] = None
+
+
+def kek_of(env: Mapping[str, str]) -> bytes:
+    """The environment's key-encryption key (`WAAKVLAM_KEK`; the development key without one)."""
+    return parse_kek(env.get("WAAKVLAM_KEK") or DEVELOPMENT_KEK)
 
 
 def parse_kek(value: str) -> bytes:
@@ -166,11 +175,7 @@ class KeyRing:
             self._cache.pop(originator_id, None)
 
     def _unwrap(self, originator_id: UUID, wrapped: bytes) -> AESGCM:
-        wrapped = bytes(wrapped)
-        try:
-            return AESGCM(self._kek.decrypt(wrapped[:NONCE], wrapped[NONCE:], originator_id.bytes))
-        except InvalidTag:
-            raise ValueError(f"the data key of {originator_id} does not open with this WAAKVLAM_KEK") from None
+        return unwrap(self._kek, originator_id, wrapped)
 
     def _cached(self, originator_id: UUID) -> AESGCM | bool | None:
         """The cached key (None: destroyed), or False when it is not cached (or no longer fresh)."""
@@ -186,6 +191,50 @@ class KeyRing:
             self._cache[originator_id] = (time.monotonic() + KEY_TTL, key)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+
+def unwrap(kek: AESGCM, originator_id: UUID, wrapped: bytes) -> AESGCM:
+    """A data key as stored (wrapped with the key-encryption key), ready to seal and open with."""
+    wrapped = bytes(wrapped)
+    try:
+        return AESGCM(kek.decrypt(wrapped[:NONCE], wrapped[NONCE:], originator_id.bytes))
+    except InvalidTag:
+        raise ValueError(f"the data key of {originator_id} does not open with this WAAKVLAM_KEK") from None
+
+
+class Sealer:
+    """Seals data with an aggregate's data key outside the event store (the reminder outbox, the access
+    log's emergency reasons), for processes that read the keys table themselves, in the query that needs
+    them: `key(originator_id, wrapped)` with the wrapped key as stored (None: destroyed, or never made).
+    No cache: a key destroyed by another process is gone at the next query."""
+
+    def __init__(self, kek: bytes) -> None:
+        self._kek = AESGCM(kek)
+
+    @classmethod
+    def of(cls, env: Mapping[str, str]) -> Sealer:
+        """With the key-encryption key of the environment (as the application's key ring has it)."""
+        return cls(kek_of(env))
+
+    def key(self, originator_id: UUID, wrapped: bytes | None) -> AESGCM | None:
+        return unwrap(self._kek, originator_id, wrapped) if wrapped is not None else None
+
+
+def seal(key: AESGCM, data: bytes, aad: bytes) -> bytes:
+    """`data` encrypted with `key` (AES-256-GCM), bound to `aad`: nonce || ciphertext."""
+    nonce = os.urandom(NONCE)
+    return nonce + key.encrypt(nonce, data, aad)
+
+
+def unseal(key: AESGCM | None, sealed: bytes, aad: bytes) -> bytes | None:
+    """What `seal` sealed; None without the key (destroyed: forgotten) or when it does not open with it."""
+    if key is None:
+        return None
+    sealed = bytes(sealed)
+    try:
+        return key.decrypt(sealed[:NONCE], sealed[NONCE:], aad)
+    except InvalidTag:
+        return None
 
 
 def placeholder(value: Any) -> Any:

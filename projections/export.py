@@ -2,7 +2,12 @@
 person (a Dutch HTML page). Built from the event store itself, with the same pure folds as the read
 models (the plan, the timeline's summaries, the signal inbox), so the export says what the store holds.
 
-A forgotten household's export holds what is left: its redacted events and that it was forgotten."""
+It also says who accessed the household's file (NEN 7513): the household's own view of its access log
+(waakvlam/access_log.py), as `GET /api/households/{id}/access-log?view=household` gives it: when, who, in
+what role, what they did, and whether it was by emergency access; given by the caller.
+
+A forgotten household's export holds what is left: its redacted events and that it was forgotten (and who
+accessed its file, which names staff, not the household)."""
 
 from __future__ import annotations
 
@@ -22,9 +27,10 @@ KIND_NL = {"Registered": "Aangemeld", "Forgotten": "Vergeten (gewist)"}
 
 
 def subject_access(entries: list[dict[str, Any]], events: Iterable[Any], signal_events: Iterable[list[Any]],
-                   at: datetime) -> dict[str, Any]:
+                   at: datetime, access_log: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
     """The export: `entries` (projections.history) and `events` are the household's events, oldest first;
-    `signal_events` the events of each signal linked to it."""
+    `signal_events` the events of each signal linked to it; `access_log` who accessed the file, oldest
+    first, as the household's own view of the access log has it (wanneer, wie, functie, wat, noodtoegang)."""
     events = list(events)
     doc = plan_as_of(events)
     rows = [to_row(event, entry["position"]) for event, entry in zip(events, entries, strict=True)]
@@ -45,6 +51,7 @@ def subject_access(entries: list[dict[str, Any]], events: Iterable[Any], signal_
                      for r in rows],
         "signals": signals,
         "events": entries,
+        "access_log": list(access_log),
     }
 
 
@@ -108,6 +115,14 @@ def as_html(export: dict[str, Any]) -> str:
                   f"<td>{_e(s['about_name'])} {_e(s['about_address'])}</td><td>{_e(s['description'])}</td></tr>"
                   for s in export["signals"]]
         parts.append("</table>")
+    parts += ["<h2>Wie heeft het dossier ingezien</h2>",
+              "<p>Elke keer dat iemand het dossier inzag, wijzigde of uitvoerde, met wanneer, wie, in welke functie "
+              "en of het in een noodsituatie was (noodtoegang: iemand buiten het eigen wijkteam).</p>",
+              "<table><tr><th>Wanneer (UTC)</th><th>Wie</th><th>Functie</th><th>Wat</th><th>Noodtoegang</th></tr>"]
+    parts += [f"<tr><td>{_e(str(a['wanneer'])[:19].replace('T', ' '))}</td><td>{_e(a['wie'])}</td>"
+              f"<td>{_e(a['functie'])}</td><td>{_e(a['wat'])}</td><td>{'ja' if a['noodtoegang'] else 'nee'}</td></tr>"
+              for a in reversed(export.get("access_log") or [])]
+    parts.append("</table>")
     parts += ["<h2>Alle vastgelegde gegevens</h2>",
               "<table><tr><th>Versie</th><th>Soort</th><th>Vastgelegd</th><th>Gegevens</th></tr>"]
     parts += [f"<tr><td>{_e(e['version'])}</td><td>{_e(KIND_NL.get(e['kind'], e['kind']))}</td>"

@@ -17,6 +17,13 @@ point (client address, user agent, method and route), and the four results NEN 7
                        matters for access from outside the care relationship
     emergency          access outside the care relationship by "break the glass", with its reason
 
+The reason is free text that may name people, so it is kept sealed (AES-256-GCM) with the household's own
+data key (domain/erasure.py), as the personal fields of its events are: forgetting the household destroys
+the key and with it every reason given for opening its file, while the entry itself (who, when, what, that it
+was an emergency) stays. The chain covers the entry as stored, sealed reason included, so it still verifies
+after an erasure. The readers (`AccessLog.entries`) open it while the key exists and show `[gewist]` after.
+An emergency access to a household without a key (forgotten already, or none by that id) keeps no reason.
+
 The log is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and hash-chained like the event
 history (projections/chain.py): entry n's hash is SHA-256(hash of n-1 || canonical bytes of n), and the
 sequence numbers have no gaps, so a changed, removed or inserted entry breaks the chain at that entry;
@@ -33,6 +40,7 @@ serialise every read of every replica on one lock and cost a round trip per read
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -48,18 +56,21 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from domain.erasure import REDACTED, Sealer, seal, unseal
 from domain.staff import CARE_ROLES
 from projections.consents import consented, consents_of
 from projections.versions import connect
+from waakvlam.store import KEYS_TABLE
 
 TABLE = "access_log"
 GENESIS = b"\x00" * 32
 FLUSH_SECONDS = 0.2  # the longest an entry waits on the queue
 BATCH = 500  # entries per INSERT
 ACTIONS = ("create", "read", "update", "delete", "execute")
+SEALED_REASON = "aesgcm:"  # a stored emergency reason that is sealed: this, then base64(nonce || ciphertext)
 SETTING = "WAAKVLAM_ACCESS_LOG"  # "off" turns logging off: for the benchmark's baseline, in demo mode only
 
 log = logging.getLogger("waakvlam.access_log")
@@ -148,6 +159,63 @@ def with_consent(conn: psycopg.Connection[Any], schema: str, entries: Sequence[E
             if id(e) in ids else e for e in entries]
 
 
+def _reason_aad(household_id: UUID, at: datetime, user_id: str) -> bytes:
+    """Binds a sealed reason to its entry: it opens in no other household's, moment's or user's entry."""
+    return f"access_log:{household_id}:{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}:{user_id}".encode()
+
+
+def _wrapped_keys(conn: psycopg.Connection[Any], schema: str, household_ids: Sequence[UUID]
+                  ) -> dict[UUID, bytes | None]:
+    """The households' data keys as stored (wrapped; None once destroyed); no row: no key was ever made."""
+    keys = SQL("{0}.{1}").format(Identifier(schema), Identifier(KEYS_TABLE))
+    try:
+        with conn.transaction(), conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(SQL("SELECT originator_id, wrapped FROM {0} WHERE originator_id = ANY(%s)").format(keys),
+                         (list(household_ids),))
+            return {row[0]: row[1] for row in curs.fetchall()}
+    except psycopg.errors.UndefinedTable:  # no event store in this schema yet: no household, no key
+        return {}
+
+
+def with_sealed_reasons(conn: psycopg.Connection[Any], schema: str, sealer: Sealer,
+                        entries: Sequence[Entry]) -> list[Entry]:
+    """`entries` with each emergency reason sealed with its household's data key (one query); without a
+    live key (the household was forgotten, or does not exist) the reason is not kept."""
+    asked = [e for e in entries if e.emergency_reason is not None]
+    if not asked:
+        return list(entries)
+    wrapped = _wrapped_keys(conn, schema, list({e.household_id for e in asked if e.household_id}))
+    found: list[Entry] = []
+    for entry in entries:
+        if entry.emergency_reason is not None:
+            key = sealer.key(entry.household_id, wrapped.get(entry.household_id)) if entry.household_id else None
+            reason = REDACTED if key is None else SEALED_REASON + base64.b64encode(seal(
+                key, entry.emergency_reason.encode(), _reason_aad(entry.household_id, entry.at, entry.user_id),  # type: ignore[arg-type]
+            )).decode()
+            entry = replace(entry, emergency_reason=reason)
+        found.append(entry)
+    return found
+
+
+def opened_reasons(conn: psycopg.Connection[Any], schema: str, sealer: Sealer,
+                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as stored, with each sealed emergency reason opened: `[gewist]` once its key is destroyed."""
+    sealed = [r for r in rows if (r.get("emergency_reason") or "").startswith(SEALED_REASON)]
+    if not sealed:
+        return rows
+    wrapped = _wrapped_keys(conn, schema, list({r["household_id"] for r in sealed if r["household_id"]}))
+    for row in sealed:
+        household_id = row["household_id"]
+        key = sealer.key(household_id, wrapped.get(household_id)) if household_id else None
+        try:
+            blob = base64.b64decode(row["emergency_reason"][len(SEALED_REASON):], validate=True)
+        except ValueError:
+            blob = b""
+        opened = unseal(key, blob, _reason_aad(household_id, row["at"], row["user_id"])) if household_id else None
+        row["emergency_reason"] = opened.decode() if opened is not None else REDACTED
+    return rows
+
+
 def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> None:
     """Chain and insert `entries` in one transaction, serialised with every other writer of this schema."""
     with conn.transaction():
@@ -227,6 +295,7 @@ class AccessLog:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._sealer = Sealer.of(env)  # emergency reasons are sealed with the household's data key
         with connect(env) as conn:
             create_tables(conn, self.schema)
         if enabled:
@@ -268,7 +337,8 @@ class AccessLog:
                     try:
                         if conn is None or conn.closed:
                             conn = connect(self.env)
-                        append(conn, self.schema, with_consent(conn, self.schema, part))
+                        entries = with_sealed_reasons(conn, self.schema, self._sealer, part)
+                        append(conn, self.schema, with_consent(conn, self.schema, entries))
                         break
                     except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
                         # The log's table (or schema) was dropped under us: recreating it would hide that.
@@ -293,8 +363,9 @@ class AccessLog:
     # ---- reading -----------------------------------------------------------
 
     def entries(self, household_id: UUID, since: datetime | None = None, until: datetime | None = None,
-                limit: int = 1000) -> list[dict[str, Any]]:
-        """The household's entries in the period, oldest first (after a flush: everything recorded so far)."""
+                limit: int | None = 1000) -> list[dict[str, Any]]:
+        """The household's entries in the period, oldest first (after a flush: everything recorded so far),
+        at most `limit` (None: all), each emergency reason opened (`[gewist]` once the household is forgotten)."""
         self.flush()
         where, params = [SQL("household_id = %s")], [household_id]
         if since is not None:
@@ -307,4 +378,4 @@ class AccessLog:
             _table(self.schema), SQL(" AND ").join(where))
         with connect(self.env) as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(query, [*params, limit])
-            return curs.fetchall()
+            return opened_reasons(conn, self.schema, self._sealer, curs.fetchall())

@@ -44,6 +44,20 @@ Failed deliveries are tried again with a growing pause; a permanent refusal (5xx
 is recorded as failed. Sent mails are deleted after MAIL_RETENTION: they name a
 household.
 
+Erasure reaches the outbox. A mail names its household (its label), so it is
+stored sealed (AES-256-GCM) with that household's own data key, as the personal
+fields of its events are (domain/erasure.py), and with its household's id:
+forgetting the household destroys the key, and at that moment every mail about
+it, queued or sent, is unreadable. The worker reads the keys in the queries that
+need them, never from a cache, so it never decides a reminder for a forgotten
+household and never sends a queued mail of one (it cannot open it). Each cycle it
+also deletes the mails, reminders and in-app notifications of the households
+forgotten in the last SWEEP_WINDOW (all of them on its first cycle and hourly):
+the notifications projection drops a forgotten household's notifications when it
+sees `Forgotten`; this catches one written just after that. (Mails queued before
+mails were sealed are in the clear: their household is found from their check-in
+when the tables are made, and they are deleted, unsent, when it is forgotten.)
+
 Without WAAKVLAM_SMTP_HOST no mail is queued (in-app notifications only).
 """
 
@@ -58,6 +72,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import structlog
@@ -66,9 +81,11 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.application import Households
+from domain.erasure import KeyDestroyed, Sealer, seal, unseal
 from domain.team import TeamPolicy
 from domain.values import local_date
 from projections import versions
+from projections.notifications import NAME as NOTIFICATIONS
 from projections.notifications import (
     as_params,
     ddl_lock,
@@ -79,6 +96,7 @@ from waakvlam import mail
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
+from waakvlam.store import KEYS_TABLE
 from workers.reminder_rules import Decision, Due, decide
 
 SCHEDULE = "schedule"
@@ -87,6 +105,7 @@ MAIL_RETENTION = timedelta(days=30)
 PURGE_EVERY = 3600.0  # seconds
 RETRY_FIRST, RETRY_MAX = 30.0, 3600.0  # seconds before a failed mail is tried again (doubling)
 MAX_ATTEMPTS = 20  # then a mail is given up as failed
+SWEEP_WINDOW = timedelta(hours=1)  # each cycle looks this far back for households forgotten since
 IDLE_IN_TRANSACTION = "60s"  # a hung worker's mail lock is released after this (longer than the SMTP timeout)
 
 
@@ -125,10 +144,27 @@ def outbox_ddl(schema: str) -> list[Composed]:
             " next_attempt_at timestamptz NOT NULL DEFAULT now(),"
             " last_error text,"
             " sent_at timestamptz,"
-            " failed_at timestamptz)").format(mails),
+            " failed_at timestamptz,"
+            " household_id uuid,"  # the household it is about (NULL: queued before this was kept, and not found)
+            " sealed boolean NOT NULL DEFAULT false)").format(mails),  # message sealed with the household's key
+        # Outboxes made before mails were sealed get the columns (their mails stay as they are).
+        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS household_id uuid").format(mails),
+        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false").format(mails),
         SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL"
             ).format(mails, Identifier("outgoing_mail_pending")),
+        *(SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id)").format(table, Identifier(f"{name}_household"))
+          for table, name in ((mails, "outgoing_mail"), (reminders, "reminders"))),
+        # Such older mails' household, from their check-in (in the clear in their header): so that they are
+        # deleted, unsent, when the household is forgotten.
+        SQL("UPDATE {0} m SET household_id = r.household_id FROM {1} r WHERE m.household_id IS NULL"
+            " AND NOT m.sealed AND r.check_in_id = substring(convert_from(m.message, 'UTF8')"
+            " FROM 'X-Waakvlam-Check-In: ([^\\r\\n]+)')").format(mails, reminders),
     ]
+
+
+def mail_aad(mail_id: UUID, household_id: UUID) -> bytes:
+    """Binds a sealed mail to its row: it opens as no other mail, and for no other household."""
+    return b"outgoing_mail:" + mail_id.bytes + household_id.bytes
 
 
 def create_tables(env: dict[str, str]) -> None:
@@ -156,36 +192,44 @@ class ReminderWorker:
         self.log = structlog.get_logger("reminders")
         create_tables(env)
         self.households = Households(env={**env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"})
+        self.sealer = Sealer.of(env)  # mails are sealed with their household's data key
         self.conn = self._connect(synchronous=True)
         # Marking a mail sent need not wait for the disk: a commit lost in a crash of PostgreSQL itself only
         # means that mail is sent once more, the same window as a worker killed mid-send.
         self.delivery = self._connect(synchronous=False)
         self._last_purge = float("-inf")
         s = self.schema
+        keys = _t(s, KEYS_TABLE)
         self._teams = SQL("SELECT DISTINCT team FROM {0} WHERE due IS NOT NULL").format(_t(s, SCHEDULE))
         # The check-ins that may call for a reminder not yet decided, given each team's N and M.
         self._candidates = SQL(
             "WITH p (team, n, m) AS (SELECT * FROM unnest(%(teams)s::text[], %(n)s::int[], %(m)s::int[]))"
-            " SELECT s.check_in_id, s.household_id, s.label, s.team, s.coordinator, s.due"
-            " FROM {0} s JOIN p ON p.team = s.team"
-            " WHERE s.check_in_id IS NOT NULL AND s.due IS NOT NULL AND s.due <= %(day)s + p.n AND ("
+            " SELECT s.check_in_id, s.household_id, s.label, s.team, s.coordinator, s.due, k.wrapped"
+            " FROM {0} s JOIN p ON p.team = s.team LEFT JOIN {2} k ON k.originator_id = s.household_id"
+            " WHERE s.check_in_id IS NOT NULL AND s.due IS NOT NULL AND s.due <= %(day)s + p.n"
+            " AND (k.wrapped IS NOT NULL OR k.originator_id IS NULL) AND ("  # never a forgotten household
             "  (s.due > %(day)s - p.m AND NOT EXISTS (SELECT 1 FROM {1} r"
             "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'due_soon' AND r.due = s.due))"
             "  OR (s.due <= %(day)s - p.m AND NOT EXISTS (SELECT 1 FROM {1} r"
             "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'overdue')))"
-            " ORDER BY s.due, s.check_in_id").format(_t(s, SCHEDULE), _t(s, "reminders"))
+            " ORDER BY s.due, s.check_in_id").format(_t(s, SCHEDULE), _t(s, "reminders"), keys)
         self._insert_reminders = SQL(
             "INSERT INTO {0} (check_in_id, kind, due, household_id, recipients)"
             " SELECT c, k, d, h, r::text[] FROM unnest(%s::text[], %s::text[], %s::date[], %s::uuid[], %s::text[])"
             " AS u (c, k, d, h, r)"
             " ON CONFLICT DO NOTHING RETURNING check_in_id, kind").format(_t(s, "reminders"))
         self._insert_notification = insert_statement(s)
-        self._insert_mail = SQL("INSERT INTO {0} (mail_id, message_id, recipient, message) VALUES (%s, %s, %s, %s)"
-                                " ON CONFLICT (mail_id) DO NOTHING").format(_t(s, "outgoing_mail"))
+        self._insert_mail = SQL("INSERT INTO {0} (mail_id, message_id, recipient, message, household_id, sealed)"
+                                " VALUES (%s, %s, %s, %s, %s, true) ON CONFLICT (mail_id) DO NOTHING").format(
+            _t(s, "outgoing_mail"))
+        # The next mail to send, with its household's key as it is now: a sealed mail only while the key
+        # exists, an older mail in the clear unless its household was forgotten.
         self._begin_and_take = SQL(
-            "BEGIN; SELECT mail_id, recipient, message, attempts FROM {0}"
-            " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()"
-            " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED").format(_t(s, "outgoing_mail"))
+            "BEGIN; SELECT m.mail_id, m.recipient, m.message, m.attempts, m.household_id, m.sealed, k.wrapped"
+            " FROM {0} m LEFT JOIN {1} k ON k.originator_id = m.household_id"
+            " WHERE m.sent_at IS NULL AND m.failed_at IS NULL AND m.next_attempt_at <= now()"
+            " AND (k.wrapped IS NOT NULL OR (NOT m.sealed AND k.originator_id IS NULL))"
+            " ORDER BY m.next_attempt_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED").format(_t(s, "outgoing_mail"), keys)
         self._mails = _t(s, "outgoing_mail")
         self._mark_sent_and_commit = SQL("UPDATE {0} SET sent_at = now(), attempts = attempts + 1"
                                          " WHERE mail_id = {1}; COMMIT;")
@@ -194,6 +238,16 @@ class ReminderWorker:
             " failed_at = CASE WHEN %s THEN now() END WHERE mail_id = %s").format(_t(s, "outgoing_mail"))
         self._purge = SQL("DELETE FROM {0} WHERE sent_at < now() - %s OR failed_at < now() - %s").format(
             _t(s, "outgoing_mail"))
+        # What the outbox and the notifications hold of the households forgotten since %(since)s.
+        self._sweep = SQL(
+            "WITH gone AS (SELECT originator_id AS household_id FROM {0}"
+            "  WHERE wrapped IS NULL AND destroyed_at >= %(since)s),"
+            " mails AS (DELETE FROM {1} m USING gone g WHERE m.household_id = g.household_id RETURNING 1),"
+            " decided AS (DELETE FROM {2} r USING gone g WHERE r.household_id = g.household_id RETURNING 1),"
+            " told AS (DELETE FROM {3} n USING gone g WHERE n.household_id = g.household_id RETURNING 1)"
+            " SELECT (SELECT count(*) FROM mails) AS mails, (SELECT count(*) FROM decided) AS reminders,"
+            " (SELECT count(*) FROM told) AS notifications").format(
+            keys, _t(s, "outgoing_mail"), _t(s, "reminders"), _t(s, NOTIFICATIONS))
 
     def _connect(self, *, synchronous: bool) -> psycopg.Connection[Any]:
         conn = psycopg.connect(versions.conninfo(self.env), autocommit=True, connect_timeout=5,
@@ -221,41 +275,73 @@ class ReminderWorker:
     def cycle(self, day: date | None = None, *, stop: threading.Event | None = None) -> tuple[int, int]:
         """Decide what is due on `day` (default: today in the Netherlands), then deliver pending mail.
         Answers (reminders decided, mails sent)."""
+        everything = time.monotonic() - self._last_purge > PURGE_EVERY
+        self.sweep(everything=everything)
         decided = self.decide(day or today())
         sent = self.deliver(stop=stop) if self.with_mail else 0
-        if time.monotonic() - self._last_purge > PURGE_EVERY:
+        if everything:
             self.conn.execute(self._purge, (MAIL_RETENTION, MAIL_RETENTION))
             self._last_purge = time.monotonic()
         return decided, sent
+
+    def sweep(self, *, everything: bool = False) -> int:
+        """Delete the mails (queued or sent), reminders and in-app notifications of the households forgotten
+        in the last SWEEP_WINDOW (`everything`: ever); the number of rows deleted."""
+        since = datetime.min.replace(tzinfo=UTC) if everything else datetime.now(UTC) - SWEEP_WINDOW
+        found = self.conn.execute(self._sweep, {"since": since}).fetchone() or {}
+        deleted = sum(found.values())
+        if deleted:
+            self.log.info("reminders.forgotten_swept", **found, pid=os.getpid())
+        return deleted
 
     def policies(self) -> dict[str, TeamPolicy]:
         teams = [row["team"] for row in self.conn.execute(self._teams)]
         return {team: self.households.team_policy(team) for team in teams}
 
-    def candidates(self, day: date, policies: dict[str, TeamPolicy]) -> list[Due]:
+    def candidates(self, day: date, policies: dict[str, TeamPolicy]) -> list[tuple[Due, bytes | None]]:
+        """The check-ins that may call for a reminder on `day`, each with its household's data key as stored
+        (wrapped; None: none made yet). A forgotten household's are not among them."""
         teams = list(policies)
         rows = self.conn.execute(self._candidates, {
             "teams": teams, "day": day,
             "n": [policies[t].remind_days_before for t in teams],
             "m": [max(policies[t].overdue_days, 1) for t in teams]}).fetchall()
-        return [Due(**row) for row in rows]
+        return [(Due(**{k: v for k, v in row.items() if k != "wrapped"}), row["wrapped"]) for row in rows]
+
+    def _keys(self, candidates: list[tuple[Due, bytes | None]]) -> dict[UUID, Any]:
+        """The data key of each candidate's household, to seal its mails with (a forgotten one has none)."""
+        keys: dict[UUID, Any] = {}
+        for due, wrapped in candidates:
+            if due.household_id in keys:
+                continue
+            if wrapped is not None:
+                keys[due.household_id] = self.sealer.key(due.household_id, wrapped)
+                continue
+            keyring = self.households.keyring
+            with contextlib.suppress(KeyDestroyed):  # forgotten meanwhile: no reminder
+                if keyring is not None:  # a household with no key yet (made before keys were): one is made
+                    keys[due.household_id] = keyring.for_writing(due.household_id)
+        return keys
 
     def decide(self, day: date) -> int:
         """Decide every reminder due on `day` that is not decided yet; the number decided by this worker."""
         policies = self.policies()
         now = datetime.now(UTC)
+        candidates = self.candidates(day, policies)
+        keys = self._keys(candidates) if self.with_mail else {}
         decisions = (decide(c, policies[c.team], day, self.settings, now=now, with_mail=self.with_mail)
-                     for c in self.candidates(day, policies))
+                     for c, _ in candidates if not self.with_mail or c.household_id in keys)
         done = 0
         for chunk in _chunks((d for d in decisions if d is not None), DECISIONS_PER_TRANSACTION):
-            done += self._record(chunk)
+            done += self._record(chunk, keys)
         if done:
             self.log.info("reminders.decided", count=done, day=day.isoformat(), pid=os.getpid())
         return done
 
-    def _record(self, decisions: list[Decision]) -> int:
-        """Record reminders with their notifications and mails, in one transaction; those another worker
-        recorded first are left out (their rows conflict, nothing of them is inserted)."""
+    def _record(self, decisions: list[Decision], keys: dict[UUID, Any]) -> int:
+        """Record reminders with their notifications and mails (sealed with `keys`, their households' data
+        keys), in one transaction; those another worker recorded first are left out (their rows conflict,
+        nothing of them is inserted)."""
         with self.conn.transaction():
             new = {(row["check_in_id"], row["kind"]) for row in self.conn.execute(self._insert_reminders, (
                 [d.check_in.check_in_id for d in decisions], [d.kind for d in decisions],
@@ -264,7 +350,9 @@ class ReminderWorker:
             ))}
             mine = [d for d in decisions if (d.check_in.check_in_id, d.kind) in new]
             notifications = [as_params(n) for d in mine for n in d.notifications]
-            mails = [(m.mail_id, m.message_id, m.recipient, m.message) for d in mine for m in d.mails]
+            mails = [(m.mail_id, m.message_id, m.recipient,
+                      seal(keys[d.check_in.household_id], m.message, mail_aad(m.mail_id, d.check_in.household_id)),
+                      d.check_in.household_id) for d in mine for m in d.mails]
             with self.conn.cursor() as curs:
                 if notifications:
                     curs.executemany(self._insert_notification, notifications)
@@ -286,7 +374,7 @@ class ReminderWorker:
             row = self._take(take)
             while row is not None:
                 try:
-                    self.sender.send(envelope_from, row["recipient"], bytes(row["message"]))
+                    self.sender.send(envelope_from, row["recipient"], self._message(row))
                 except mail.MailError as error:
                     attempts = row["attempts"] + 1
                     permanent = error.permanent or attempts >= MAX_ATTEMPTS
@@ -317,6 +405,16 @@ class ReminderWorker:
                 self._sender.close()  # no idle connection between cycles
             if sent:
                 self.log.info("mail.sent", count=sent, pid=os.getpid())
+
+    def _message(self, row: dict[str, Any]) -> bytes:
+        """A taken mail's message: opened with its household's key (MailError when it does not open)."""
+        if not row["sealed"]:
+            return bytes(row["message"])
+        key = self.sealer.key(row["household_id"], row["wrapped"])
+        message = unseal(key, row["message"], mail_aad(row["mail_id"], row["household_id"]))
+        if message is None:
+            raise mail.MailError("the sealed message does not open with its household's key", permanent=True)
+        return message
 
     def _take(self, query: Composed | SQL) -> dict[str, Any] | None:
         """Run a simple query that ends in a new transaction's `SELECT ... FOR UPDATE SKIP LOCKED`; its row."""

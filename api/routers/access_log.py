@@ -67,9 +67,11 @@ class AccessLogPage(BaseModel):
     items: list[AccessEntry] | list[HouseholdAccess]
 
 
-def _household_item(row: dict[str, Any]) -> HouseholdAccess:
-    return HouseholdAccess(wanneer=row["at"], wie=row["user_id"], functie=ROLES_NL.get(row["role"] or "", "onbekend"),
-                           wat=ACTIONS_NL.get(row["action"], row["action"]), noodtoegang=row["emergency"])
+def household_view(rows: list[dict[str, Any]]) -> list[HouseholdAccess]:
+    """The household's own view of its log entries (also in its subject-access export): the allowed ones."""
+    return [HouseholdAccess(wanneer=row["at"], wie=row["user_id"], functie=ROLES_NL.get(row["role"] or "", "onbekend"),
+                            wat=ACTIONS_NL.get(row["action"], row["action"]), noodtoegang=row["emergency"])
+            for row in rows if row["authorised"]]
 
 
 @router.get("/{household_id}/access-log", response_model=AccessLogPage,
@@ -98,4 +100,4 @@ def access_log(
     if view == "full":
         return AccessLogPage(view="full", items=[AccessEntry(**{k: v for k, v in row.items() if k != "hash"})
                                                  for row in rows])
-    return AccessLogPage(view="household", items=[_household_item(row) for row in rows if row["authorised"]])
+    return AccessLogPage(view="household", items=household_view(rows))

@@ -1,5 +1,6 @@
-"""Privacy (AVG): subject access (art. 15), an export of everything held on a household, as JSON and as a
-readable Dutch page; consent (toestemming) to share a household's data with a party outside the team, recorded
+"""Privacy (AVG): subject access (art. 15), an export of everything held on a household (its events, plan,
+timeline, linked signals, and who accessed its file: the household's own view of the access log), as JSON and
+as a readable Dutch page; consent (toestemming) to share a household's data with a party outside the team, recorded
 and withdrawn (a referral to specialist care needs a valid consent for its provider, or a legal basis:
 domain/household.py); and erasure (art. 17) by crypto-shredding: the household's key is destroyed, so the
 personal data in its events can never be read again, and the read models drop its rows (domain/erasure.py)."""
@@ -11,10 +12,11 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import CommandDep, HouseholdsDep, PrincipalDep
+from api.routers.access_log import household_view
 from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
 from api.schemas.commands import ConsentIn, ConsentWithdrawal, ErasureIn, ItemId
 from api.schemas.views import CommandResult
@@ -26,9 +28,14 @@ from projections.history import household_history
 router = APIRouter(prefix="/api/households/{household_id}", tags=["privacy"])
 
 
-def _export(households: Households, household_id: UUID) -> dict[str, Any]:
+def _export(request: Request, households: Households, household_id: UUID) -> dict[str, Any]:
     if not households.is_household(household_id):  # the store also holds teams and signals
         raise NotFound(f"household {household_id} does not exist")
+    # Who accessed the file (NEN 7513), as the household's own view of its access log shows it; this
+    # export included (it was logged before this reads the log).
+    access_log = getattr(request.app.state, "access_log", None)
+    accesses = [item.model_dump(mode="json")
+                for item in household_view(access_log.entries(household_id, limit=None))] if access_log else []
     events = households.history(household_id)
     entries = household_history(households, household_id)
     signals = []
@@ -37,19 +44,20 @@ def _export(households: Households, household_id: UUID) -> dict[str, Any]:
             signals.append(households.signal_events(signal_id))
         except NotFound:
             continue
-    return subject_access(entries, events, signals, datetime.now(UTC))
+    return subject_access(entries, events, signals, datetime.now(UTC), accesses)
 
 
 @router.get("/export", responses=READ_RESPONSES,
             summary="Subject access (AVG art. 15): everything held on the household, as JSON")
-def export(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> dict[str, Any]:
-    return _export(households, household_id)
+def export(household_id: UUID, request: Request, _principal: PrincipalDep, households: HouseholdsDep) -> dict[str, Any]:
+    return _export(request, households, household_id)
 
 
 @router.get("/export.html", response_class=HTMLResponse, responses=READ_RESPONSES,
             summary="Subject access (AVG art. 15): everything held on the household, as a readable page (Dutch)")
-def export_html(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> HTMLResponse:
-    return HTMLResponse(as_html(_export(households, household_id)))
+def export_html(household_id: UUID, request: Request, _principal: PrincipalDep,
+                households: HouseholdsDep) -> HTMLResponse:
+    return HTMLResponse(as_html(_export(request, households, household_id)))
 
 
 @router.post("/consents", status_code=201, responses=COMMAND_RESPONSES, response_model=CommandResult,

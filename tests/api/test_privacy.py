@@ -124,3 +124,38 @@ def test_the_export_of_a_forgotten_household_holds_nothing_about_its_people(clie
 def test_the_export_of_an_unknown_household_is_not_found(client):
     for path in ("export", "export.html"):
         assert_problem(client.get(f"/api/households/{UNKNOWN_HOUSEHOLD}/{path}"), 404)
+
+
+def test_the_export_says_who_accessed_the_file_when_and_whether_by_emergency_access(client):
+    household_id = _followed(client)
+    reason = "Crisis: Sanne is onvindbaar"
+    client.get(f"/api/households/{household_id}", headers={"Authorization": "Bearer dev-kees",
+                                                            "X-Emergency-Access": reason})
+    client.get(f"/api/households/{household_id}", headers={"Authorization": "Bearer dev-kees"})  # refused
+    found = client.get(f"/api/households/{household_id}/export").json()
+
+    own = client.get(f"/api/households/{household_id}/access-log", params={"view": "household"}).json()["items"]
+    assert found["access_log"] == own[:-1]  # the household's own view, up to and including this export
+    accesses = [(a["wie"], a["functie"], a["wat"], a["noodtoegang"]) for a in found["access_log"]]
+    assert accesses[0] == ("anna", "generalist van het wijkteam", "aangemaakt", False)
+    assert ("kees", "generalist van het wijkteam", "ingezien", True) in accesses  # the refused attempt is not
+    assert accesses.count(("kees", "generalist van het wijkteam", "ingezien", True)) == 1
+    assert accesses[-1] == ("anna", "generalist van het wijkteam", "uitgevoerd", False)  # this export
+    assert all(set(a) == {"wanneer", "wie", "functie", "wat", "noodtoegang"} for a in found["access_log"])
+    assert reason not in str(found)  # the household's view: whether, not why
+
+    page = client.get(f"/api/households/{household_id}/export.html").text
+    assert "Wie heeft het dossier ingezien" in page
+    assert "<td>kees</td><td>generalist van het wijkteam</td><td>ingezien</td><td>ja</td>" in page
+    assert "<td>anna</td><td>generalist van het wijkteam</td><td>aangemaakt</td><td>nee</td>" in page
+    assert reason not in page
+
+
+def test_the_export_of_a_forgotten_household_still_says_who_accessed_its_file(client):
+    household_id = _followed(client)
+    write(client, household_id, "erasure", {"reason": "Verzoek van betrokkene"}, headers=DIRK)
+    found = client.get(f"/api/households/{household_id}/export", headers=DIRK).json()
+    erased = [(a["wie"], a["functie"], a["wat"]) for a in found["access_log"] if a["wat"] == "verwijderd"]
+    assert erased == [("dirk", "functionaris gegevensbescherming", "verwijderd")]
+    assert "<td>dirk</td><td>functionaris gegevensbescherming</td><td>verwijderd</td>" in client.get(
+        f"/api/households/{household_id}/export.html", headers=DIRK).text

@@ -1,11 +1,14 @@
 """Erasure on PostgreSQL: after a household is forgotten, a dump of the whole database holds none of
-its names, addresses or notes, in any table; the hash chain over the unchanged event store still
-verifies; and the projections, live and rebuilt, replay the redacted events without the household."""
+its names, addresses or notes, in any table: not in the read models, nor in the reminder outbox (mails
+queued and sent with its label), nor in the access log (an emergency access with a reason naming its
+people); the hash chains over the unchanged event store and over the access log still verify; and the
+projections, live and rebuilt, replay the redacted events without the household."""
 
 from __future__ import annotations
 
 import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pgserver
@@ -17,7 +20,10 @@ from projections.caseload import CaseloadProjection, CaseloadView
 from projections.plan import PlanProjection, PlanView
 from projections.timeline import TimelineProjection, TimelineView
 from projections.versions import open_reader
+from waakvlam import access_log
+from waakvlam.access_log import AccessLog, Entry
 from waakvlam.integrity import verify_url
+from workers.reminders import ReminderWorker
 from workers.runner import rebuild
 
 TIMEOUT = 30
@@ -86,6 +92,74 @@ def test_after_erasure_a_dump_of_the_whole_database_holds_none_of_the_households
     assert sorted(_found(dump, other)) == sorted(other.values())  # the other household is untouched
     result = verify_url(settings.database_url, settings.postgres_schema)
     assert result.ok and result.pending == 0, result
+
+
+def _in_table(settings, table: str, text: str) -> int:
+    """How many rows of `table` hold `text`, as text or in a bytea column (a row read as its text form)."""
+    with psycopg.connect(settings.database_url) as conn:
+        (count,) = conn.execute(
+            f'SELECT count(*) FROM "{settings.postgres_schema}".{table} t WHERE t::text LIKE %s OR t::text LIKE %s',
+            (f"%{text}%", f"%{text.encode().hex()}%")).fetchone()
+    return count
+
+
+def test_after_erasure_neither_the_reminder_outbox_nor_the_access_log_holds_the_households_words(
+        households, settings, mail_settings, env, smtp_server, projection_worker, plan_worker, timeline_worker,
+        schedule_worker, signals_worker, notifications_worker, chain_worker):
+    workers = [projection_worker, plan_worker, timeline_worker, schedule_worker, signals_worker,
+               notifications_worker, chain_worker]
+    w, other = _words(), _words()
+    w["reason"] = f"{w['neighbour']} belde: {w['member']} is sinds dinsdag onvindbaar"  # names people
+    households.set_team_policy("Wijkteam Noord", actor="carla", team_lead="carla", remind_days_before=3,
+                               overdue_days=7, addresses={"carla": "carla@noord.test"})
+    h = _a_household(households, w)
+    _a_household(households, other)
+    due = households.get(h).next_check_in["due"]
+    _wait(workers, households.recorder.max_notification_id())
+    # The reminder outbox: the team lead's reminder sent, and the overdue one queued (not yet sent).
+    reminders = ReminderWorker(mail_settings, env)
+    log = AccessLog(env)
+    try:
+        assert reminders.cycle(due - timedelta(days=3)) == (2, 2)  # the two households' (due the same day)
+        assert reminders.decide(due + timedelta(days=7)) == 2
+        assert any(w["label"] in m["Subject"] for m in smtp_server.messages())
+        sent = smtp_server.count
+        # The access log: an emergency access by someone of another team, with a reason naming the people.
+        log.record(Entry(action="read", user_id="kees", role="generalist", household_id=h, authorised=True,
+                         care_relationship=False, emergency=True, emergency_reason=w["reason"],
+                         on_behalf_of="Wijkteam Zuid", method="GET", route="/api/households/{household_id}"))
+        assert [e["emergency_reason"] for e in log.entries(h) if e["emergency"]] == [w["reason"]]
+        # Sealed from the start: neither the mails nor the reason are ever stored in the clear.
+        assert _in_table(settings, "outgoing_mail", w["label"]) == 0
+        assert _in_table(settings, "access_log", w["reason"]) == 0
+        assert _in_table(settings, "notifications", w["label"]) > 0  # in-app: the label, until forgotten
+
+        households.forget(h, actor="privacy", reason="Verzoek van betrokkene (AVG art. 17)")
+        _wait(workers, households.recorder.max_notification_id())
+
+        # Before the reminder worker has looked again: nothing of the household in the dump.
+        dump = _dump(settings)
+        assert f"{settings.postgres_schema}.outgoing_mail" in dump and f"{settings.postgres_schema}.access_log" in dump
+        assert _found(dump, w) == []
+        assert sorted(_found(dump, other)) == sorted(other.values())
+        assert verify_url(settings.database_url, settings.postgres_schema).ok
+        with psycopg.connect(settings.database_url) as conn:
+            chain = access_log.verify(conn, settings.postgres_schema)
+        assert chain.ok and chain.checked == 1, chain
+        assert [e["emergency_reason"] for e in log.entries(h) if e["emergency"]] == [REDACTED]
+
+        # The queued mail is never sent (the other household's is); the worker deletes what the outbox
+        # held about the forgotten household.
+        assert reminders.cycle(due + timedelta(days=8)) == (0, 1)
+        assert [m["Subject"].endswith(other["label"]) for m in smtp_server.messages()[sent:]] == [True]
+        for table in ("outgoing_mail", "reminders", "notifications"):
+            with psycopg.connect(settings.database_url) as conn:
+                assert conn.execute(f'SELECT count(*) FROM "{settings.postgres_schema}".{table}'
+                                    " WHERE household_id = %s", (h,)).fetchone() == (0,), table
+    finally:
+        log.close()
+        reminders.close()
+    assert _found(_dump(settings), w) == []
 
 
 def test_the_key_table_keeps_a_tombstone_without_key_material(households, settings):

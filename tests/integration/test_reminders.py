@@ -260,6 +260,85 @@ def test_a_mail_the_server_could_not_take_is_tried_again_later(households, env, 
     assert [m["To"] for m in _mails(smtp_server)] == ["bram@noord.test"]
 
 
+# ---- erasure ---------------------------------------------------------------------------------
+
+
+def _about(settings, household_id: UUID) -> tuple[int, int, int]:
+    """(mails, reminders, in-app notifications) the outbox holds about one household."""
+    schema = f'"{settings.postgres_schema}"'
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(
+            f"SELECT (SELECT count(*) FROM {schema}.outgoing_mail WHERE household_id = %(h)s),"
+            f" (SELECT count(*) FROM {schema}.reminders WHERE household_id = %(h)s),"
+            f" (SELECT count(*) FROM {schema}.notifications WHERE household_id = %(h)s)", {"h": household_id}
+        ).fetchone()
+
+
+def test_mails_are_sealed_with_the_households_key_and_a_forgotten_households_are_never_sent(
+        households, env, mail_settings, schedule_worker, smtp_server, reminders):
+    _policy(households)
+    household_id = _household(households, days_ago=39, label="Fam. Brouwer")
+    _, due = _check_in(households, household_id)
+    _caught_up(schedule_worker, households)
+    assert reminders.decide(due - timedelta(days=3)) == 1  # queued, not sent yet
+    with psycopg.connect(mail_settings.database_url) as conn:
+        message, sealed, about = conn.execute(
+            f'SELECT message, sealed, household_id FROM "{mail_settings.postgres_schema}".outgoing_mail').fetchone()
+    assert sealed and about == household_id and b"Brouwer" not in message and b"Waakvlamcontact" not in message
+
+    households.forget(household_id, actor="dirk", reason="Verzoek van betrokkene (AVG art. 17)")
+    # At once, whatever the projections have seen: the mail cannot be opened, and is not sent.
+    assert reminders.deliver() == 0 and _mails(smtp_server) == []
+    assert reminders.decide(due + timedelta(days=7)) == 0  # nor is anything decided for it any more
+    _caught_up(schedule_worker, households)
+    assert reminders.cycle(due + timedelta(days=8)) == (0, 0)
+    assert _about(mail_settings, household_id) == (0, 0, 0)  # its mail, reminder and notification went
+    assert _mails(smtp_server) == []
+
+
+def test_a_sent_mail_of_a_forgotten_household_is_deleted_and_others_stay(
+        households, env, mail_settings, schedule_worker, smtp_server, reminders):
+    _policy(households)
+    forgotten = _household(households, days_ago=39, label="Fam. Brouwer")
+    kept = _household(households, days_ago=39, label="Fam. Smit")
+    _, due = _check_in(households, forgotten)
+    _caught_up(schedule_worker, households)
+    assert reminders.cycle(due - timedelta(days=3)) == (2, 2)
+    assert _about(mail_settings, forgotten) == (1, 1, 1)
+
+    households.forget(forgotten, actor="dirk", reason="Verzoek van betrokkene")
+    reminders.sweep()
+    assert _about(mail_settings, forgotten) == (0, 0, 0)
+    assert _about(mail_settings, kept) == (1, 1, 1)
+    assert reminders.sweep(everything=True) == 0  # nothing left of it, however far back one looks
+
+
+def test_a_mail_queued_before_mails_were_sealed_is_tied_to_its_household_and_never_sent_once_forgotten(
+        households, env, mail_settings, schedule_worker, smtp_server, reminders):
+    """An outbox of an older version: its queued mails are in the clear and have no household; the worker
+    finds their household from their check-in when it makes its tables."""
+    from workers.reminders import create_tables
+
+    _policy(households)
+    household_id = _household(households, days_ago=39, label="Fam. Brouwer")
+    check_in_id, due = _check_in(households, household_id)
+    _caught_up(schedule_worker, households)
+    assert reminders.decide(due - timedelta(days=3)) == 1
+    schema = f'"{mail_settings.postgres_schema}"'
+    old = (b"To: bram@noord.test\r\nSubject: Waakvlamcontact over 3 dagen: Fam. Brouwer\r\n"
+           b"X-Waakvlam-Check-In: " + check_in_id.encode() + b"\r\n\r\nHuishouden: Fam. Brouwer\r\n")
+    with psycopg.connect(mail_settings.database_url, autocommit=True) as conn:  # as the older worker left it
+        conn.execute(f"UPDATE {schema}.outgoing_mail SET message = %s, household_id = NULL, sealed = false", (old,))
+    create_tables(env)
+    with psycopg.connect(mail_settings.database_url) as conn:
+        assert conn.execute(f"SELECT household_id FROM {schema}.outgoing_mail").fetchone() == (household_id,)
+
+    households.forget(household_id, actor="dirk", reason="Verzoek van betrokkene")
+    assert reminders.deliver() == 0 and _mails(smtp_server) == []
+    reminders.sweep()
+    assert _about(mail_settings, household_id)[0] == 0
+
+
 # ---- real processes ----------------------------------------------------------------------
 
 
