@@ -19,6 +19,7 @@ and always a fresh schema of its own that is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import statistics
 import sys
@@ -74,7 +75,8 @@ def main() -> None:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    settings = Settings(DATABASE_URL=url, POSTGRES_SCHEMA=schema, WAAKVLAM_DATA_DIR=data_dir)
+    settings = Settings(DATABASE_URL=url, POSTGRES_SCHEMA=schema, WAAKVLAM_DATA_DIR=data_dir,
+                        WAAKVLAM_KEK=os.environ.get("WAAKVLAM_KEK") or base64.b64encode(os.urandom(32)).decode())
     env = eventsourcing_env(settings)
     apps = {"plain": PlainHouseholds(env=env), "sealed": Households(env=env)}
     try:

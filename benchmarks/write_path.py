@@ -24,6 +24,7 @@ the CPU each party used is printed, and so is the load of anything else on the m
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import contextlib
 import http.client
@@ -58,6 +59,9 @@ from waakvlam.database import eventsourcing_env
 from waakvlam.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# A benchmark's processes (the script, its servers and workers) share one key-encryption key, as a
+# deployment's do; they inherit it from here.
+os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)).decode())
 CLIENTS = 8
 LONG_HISTORY = 5_000
 ACTOR = "anna"

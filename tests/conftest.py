@@ -4,6 +4,7 @@ never see each other's events."""
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import uuid
@@ -19,6 +20,9 @@ from projections.caseload import CaseloadProjection, CaseloadView
 from waakvlam.database import embedded_url, eventsourcing_env
 from waakvlam.settings import Settings
 from workers.runner import BatchRunner
+
+# The test run's key-encryption key, shared with the processes tests start (they inherit the environment).
+TEST_KEK = os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)).decode())
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +43,7 @@ def schema(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str, schema: str) -> Settings:
     return Settings(DATABASE_URL=database_url, POSTGRES_SCHEMA=schema, WAAKVLAM_DEMO=True,
-                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=5)
+                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=5, WAAKVLAM_KEK=TEST_KEK)
 
 
 @pytest.fixture

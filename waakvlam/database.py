@@ -56,8 +56,20 @@ def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, s
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "n",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "WAAKVLAM_KEK": settings.kek.get_secret_value() if settings.kek else local_kek(settings.data_dir),
+        "WAAKVLAM_KEK": kek(settings),
     }
+
+
+def kek(settings: Settings) -> str:
+    """The key-encryption key: WAAKVLAM_KEK, or for the embedded database (one machine) and the demo, a key
+    kept in the data directory. A deployment on a database server must set it: API and workers on other
+    machines would each make their own key and could not read each other's data."""
+    if settings.kek:
+        return settings.kek.get_secret_value()
+    if settings.database_url and not settings.demo:
+        raise RuntimeError("WAAKVLAM_KEK is not set: with DATABASE_URL every process must use the same "
+                           "key-encryption key (base64 of 32 random bytes, from a secret store; see README)")
+    return local_kek(settings.data_dir)
 
 
 def local_kek(data_dir: Path) -> str:

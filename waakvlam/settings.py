@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     kek: SecretStr | None = Field(
         default=None, alias="WAAKVLAM_KEK",
         description="Key-encryption key wrapping the per-household data keys (crypto-shredding): base64 of 32 "
-                    "random bytes. Unset: one is generated once in WAAKVLAM_DATA_DIR/kek (embedded/demo use; "
-                    "a deployment sets it, and keeps it out of the database's backups).",
+                    "random bytes. Unset: one is generated once in WAAKVLAM_DATA_DIR/kek for the embedded database "
+                    "or the demo; with DATABASE_URL outside demo mode it is required (the processes must share "
+                    "it). A deployment keeps it out of the database's backups.",
     )
     log_level: str = Field(default="INFO", alias="WAAKVLAM_LOG_LEVEL")
     catch_up_timeout: float = Field(default=5.0, alias="WAAKVLAM_CATCH_UP_TIMEOUT", gt=0, le=60,

@@ -10,6 +10,8 @@ import pytest
 
 from domain.application import Households
 from domain.erasure import parse_kek
+from waakvlam.database import eventsourcing_env
+from waakvlam.settings import Settings
 
 
 def _kek() -> str:
@@ -42,3 +44,14 @@ def test_the_households_data_opens_with_the_configured_kek_and_not_with_another(
 def test_a_malformed_kek_is_refused_with_what_is_wrong(value):
     with pytest.raises(ValueError, match="WAAKVLAM_KEK is not"):
         parse_kek(value)
+
+
+def test_on_a_database_server_outside_the_demo_the_kek_must_be_set(database_url, tmp_path):
+    deployment = Settings(DATABASE_URL=database_url, WAAKVLAM_DEMO=False, WAAKVLAM_KEK=None,
+                          WAAKVLAM_DATA_DIR=tmp_path)
+    with pytest.raises(RuntimeError, match="WAAKVLAM_KEK is not set"):
+        eventsourcing_env(deployment)
+    assert not (tmp_path / "kek").exists()  # no key of its own was made
+
+    demo = deployment.model_copy(update={"demo": True})  # the demo (and the embedded database) keep one locally
+    assert eventsourcing_env(demo)["WAAKVLAM_KEK"] == (tmp_path / "kek").read_text().strip()
