@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.write_path import ROOT, cpu_now, database, fresh_schema, machine_busy, server_facts
 from domain.application import Households
+from domain.erasure import KeyRing, kek_of
 from domain.values import local_date
 from projections import versions
 from projections.schedule import ScheduleView
@@ -55,6 +56,7 @@ from waakvlam import mail
 from waakvlam.database import eventsourcing_env
 from waakvlam.mail_sink import MailSink, start
 from waakvlam.settings import Settings
+from waakvlam.store import KEYS_TABLE
 
 TEAMS = {"Wijkteam Noord": "carla", "Wijkteam Centrum": "marieke", "Wijkteam Zuid": "ingrid"}
 COORDINATORS = [f"regisseur{n:02d}" for n in range(20)]
@@ -112,14 +114,40 @@ def fill_schedule(url: str, schema: str, env: dict[str, str], count: int) -> str
     due = local_date(datetime.now(UTC)) + timedelta(days=2)
     teams = list(TEAMS)
     columns = ("household_id", "label", "team", "intensity", "coordinator", "check_in_id", "due", "reason", "version")
-    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+    households = [uuid.uuid4() for _ in range(count)]
+    keys = _Collected()  # each household has its data key, as a registered one does (domain/erasure.py)
+    keyring = KeyRing(kek_of(env), keys)
+    for household_id in households:
+        keyring.for_writing(household_id)
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:  # one transaction: keys and check-ins
+        with cursor.copy(SQL("COPY {0}.{1} (originator_id, wrapped) FROM STDIN").format(
+                Identifier(schema), Identifier(KEYS_TABLE))) as copy:
+            for row in keys.rows:
+                copy.write_row(row)
         copy_sql = SQL("COPY {0}.{1} ({2}) FROM STDIN").format(
             Identifier(schema), Identifier(table), SQL(", ").join(map(Identifier, columns)))
         with cursor.copy(copy_sql) as copy:
-            for n in range(count):
-                copy.write_row((uuid.uuid4(), f"Fam. {n:05d}", teams[n % 3], "waakvlam",
+            for n, household_id in enumerate(households):
+                copy.write_row((household_id, f"Fam. {n:05d}", teams[n % 3], "waakvlam",
                                 COORDINATORS[n % len(COORDINATORS)], uuid.uuid4().hex[:12], due, "registered", 2))
     return table
+
+
+class _Collected:
+    """A key store that keeps the wrapped keys it is given, for a bulk load."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[uuid.UUID, bytes]] = []
+
+    def fetch_key(self, originator_id: uuid.UUID) -> tuple[bool, bytes | None]:
+        return False, None
+
+    def insert_key(self, originator_id: uuid.UUID, wrapped: bytes) -> bytes | None:
+        self.rows.append((originator_id, wrapped))
+        return wrapped
+
+    def destroy_keys(self, originator_ids: object) -> None:
+        raise NotImplementedError
 
 
 def start_worker(url: str, schema: str, sink: MailSink, log: Path) -> subprocess.Popen[bytes]:

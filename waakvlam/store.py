@@ -92,6 +92,10 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             " created_at timestamptz NOT NULL DEFAULT now(),"
             " destroyed_at timestamptz)"
         ).format(data_keys))
+        # The reminder worker looks for keys destroyed lately (workers/reminders.py): few rows, found by index.
+        self.sql_create_statements.append(SQL(
+            "CREATE INDEX IF NOT EXISTS {0} ON {1} (destroyed_at) WHERE destroyed_at IS NOT NULL"
+        ).format(Identifier(f"{KEYS_TABLE}_destroyed_idx"), data_keys))
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {function}("
             " events {schema}.{event_type}[], key_principal text, key_text text, key_fingerprint text,"
