@@ -17,8 +17,8 @@ the NEN 7513 access-log entry (waakvlam/access_log.py), allowed or not.
 
 Lists (caseload, schedule, signal inbox) answer only what the user may see: their team's rows (a coordinator
 asking for `coordinator=<themselves>`: their own households in any team). Another team's list is refused, and
-the refusal is logged (with no household). What a list shows is logged as a read of each household in it
-(`record_listed`); exports of a whole file (history, subject access) are logged as `execute`.
+the refusal is logged (with no household). What a list shows is logged as one read naming every household
+in it (`record_listed`); exports of a whole file (history, subject access) are logged as `execute`.
 
 The household's team never changes after registration, so it is cached in the process (bounded); a miss
 reads the caseload row, and the aggregate when the view has not caught up yet. The coordinator (which does
@@ -134,7 +134,7 @@ def _persons(request: Request) -> tuple[str, ...]:
 
 def record(request: Request, principal: Principal, household_id: UUID | None, *, authorised: bool,
            care_relationship: bool, emergency_reason: str | None = None, action: str | None = None,
-           team: str | None = None) -> None:
+           team: str | None = None, listed: tuple[UUID, ...] = ()) -> None:
     """Write the access-log entry of this request (queued; see waakvlam/access_log.py)."""
     access_log = getattr(request.app.state, "access_log", None)
     if access_log is None:
@@ -146,22 +146,22 @@ def record(request: Request, principal: Principal, household_id: UUID | None, *,
         on_behalf_of=team or principal.role, household_id=household_id, persons=_persons(request),
         authorised=authorised, care_relationship=care_relationship, emergency=emergency_reason is not None,
         emergency_reason=emergency_reason, method=request.method, route=route, client_address=client,
-        user_agent=(request.headers.get("user-agent") or "")[:300] or None))
+        user_agent=(request.headers.get("user-agent") or "")[:300] or None, listed=listed))
 
 
 def record_feed(request: Request, owner: str, household_ids: Iterable[UUID]) -> None:
     """The calendar feed is read by the owner's calendar program, with no token: the secret address stands
-    for them. Each household it names is logged as read by the owner, their coordinator."""
+    for them. The households it names are logged as read by the owner, their coordinator."""
     access_log = getattr(request.app.state, "access_log", None)
-    if access_log is None:
+    listed = tuple(dict.fromkeys(household_ids))
+    if access_log is None or not listed:
         return
     client = request.client.host if request.client else None
-    for household_id in dict.fromkeys(household_ids):
-        access_log.record(Entry(
-            action="read", user_id=owner, role=COORDINATOR, household_id=household_id, authorised=True,
-            care_relationship=True, emergency=False, on_behalf_of=COORDINATOR, method=request.method,
-            route="/api/calendar/{secret}.ics", client_address=client,
-            user_agent=(request.headers.get("user-agent") or "")[:300] or None))
+    access_log.record(Entry(
+        action="read", user_id=owner, role=COORDINATOR, household_id=None, listed=listed, authorised=True,
+        care_relationship=True, emergency=False, on_behalf_of=COORDINATOR, method=request.method,
+        route="/api/calendar/{secret}.ics", client_address=client,
+        user_agent=(request.headers.get("user-agent") or "")[:300] or None))
 
 
 def _deny(request: Request, principal: Principal, household_id: UUID | None, detail: str) -> HTTPException:
@@ -170,15 +170,17 @@ def _deny(request: Request, principal: Principal, household_id: UUID | None, det
 
 
 def record_listed(request: Request, principal: Principal, household_ids: Iterable[UUID | None]) -> None:
-    """A list shows households' data (labels, due dates, signals): one read entry per household in the
-    answer, as for opening its file. Lists answer only what `list_scope`/`signal_scope` allowed (the user's
-    own team's households, or the ones they coordinate) and a user's own notifications, so a care worker
-    reads each within a care relationship; a privacy officer's notifications (of emergency access) are not."""
+    """A list shows households' data (labels, due dates, signals): one read entry naming every household in
+    the answer (`listed`), found in each one's log. Lists answer only what `list_scope`/`signal_scope`
+    allowed (the user's own team's households, or the ones they coordinate) and a user's own notifications,
+    so a care worker reads them within a care relationship; a privacy officer's notifications (of emergency
+    access) are not."""
+    listed = tuple(h for h in dict.fromkeys(household_ids) if h is not None)
+    if not listed:
+        return
     role, team = role_and_team(request, principal)
-    for household_id in dict.fromkeys(household_ids):
-        if household_id is not None:
-            record(request, principal, household_id, authorised=True, care_relationship=role in CARE_ROLES,
-                   team=team)
+    record(request, principal, None, authorised=True, care_relationship=role in CARE_ROLES, team=team,
+           listed=listed)
 
 
 async def authorise(request: Request, principal: Principal) -> None:

@@ -94,6 +94,9 @@ class Entry:
     route: str = ""
     client_address: str | None = None
     user_agent: str | None = None
+    # A list (caseload, schedule, inbox, notifications, calendar feed): the households it showed, each of them
+    # a person concerned. One entry per list, not one per row, so the log grows with requests, not rows.
+    listed: tuple[UUID, ...] = ()
     # The exact moment, for the consent result (was a consent withdrawn before or after this access); not
     # stored or chained: the log keeps `at`, to the second, as NEN 7513 asks.
     moment: datetime | None = field(default_factory=lambda: datetime.now(UTC), compare=False, repr=False)
@@ -105,12 +108,16 @@ class Entry:
         data["at"] = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         data["household_id"] = str(self.household_id) if self.household_id else None
         data["persons"] = list(self.persons)
+        if self.listed:
+            data["listed"] = [str(h) for h in self.listed]
+        else:  # entries chained before lists were logged have no such field
+            del data["listed"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 COLUMNS = ("action", "user_id", "role", "household_id", "authorised", "care_relationship", "emergency", "at",
            "on_behalf_of", "persons", "consent", "emergency_reason", "method", "route", "client_address",
-           "user_agent")
+           "user_agent", "listed")
 
 
 def link(previous: bytes, entry: Entry) -> bytes:
@@ -133,6 +140,10 @@ def create_tables(conn: psycopg.Connection[Any], schema: str) -> None:
             " client_address text, user_agent text, hash bytea NOT NULL)").format(_table(schema)))
         conn.execute(SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id, at)").format(
             _table(schema), Identifier(f"{TABLE}_household_idx")))
+        conn.execute(SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS listed uuid[] NOT NULL DEFAULT '{{}}'").format(
+            _table(schema)))
+        conn.execute(SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} USING gin (listed)").format(
+            _table(schema), Identifier(f"{TABLE}_listed_idx")))
         function = SQL("{0}.{1}").format(Identifier(schema), Identifier(f"{TABLE}_append_only"))
         conn.execute(SQL("CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                          " RAISE EXCEPTION 'the access log is append-only'; END $$").format(function))
@@ -227,8 +238,8 @@ def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry])
         for entry in entries:
             seq += 1
             previous = link(previous, entry)
-            rows.append((seq, *(getattr(entry, c) if c != "persons" else list(entry.persons) for c in COLUMNS),
-                         previous))
+            rows.append((seq, *(list(getattr(entry, c)) if c in ("persons", "listed") else getattr(entry, c)
+                                for c in COLUMNS), previous))
         one = SQL("({0})").format(SQL(", ").join(SQL("%s") for _ in range(len(COLUMNS) + 2)))
         conn.execute(SQL("INSERT INTO {0} (seq, {1}, hash) VALUES {2}").format(
             _table(schema), SQL(", ").join(map(Identifier, COLUMNS)), SQL(", ").join([one] * len(rows))),
@@ -236,7 +247,8 @@ def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry])
 
 
 def _entry(row: dict[str, Any]) -> Entry:
-    return Entry(**{c: row[c] for c in COLUMNS if c != "persons"}, persons=tuple(row["persons"]), moment=None)
+    return Entry(**{c: row[c] for c in COLUMNS if c not in ("persons", "listed")}, persons=tuple(row["persons"]),
+                 listed=tuple(row["listed"] or ()), moment=None)
 
 
 @dataclass(frozen=True)
@@ -367,7 +379,7 @@ class AccessLog:
         """The household's entries in the period, oldest first (after a flush: everything recorded so far),
         at most `limit` (None: all), each emergency reason opened (`[gewist]` once the household is forgotten)."""
         self.flush()
-        where, params = [SQL("household_id = %s")], [household_id]
+        where, params = [SQL("(household_id = %s OR listed @> ARRAY[%s]::uuid[])")], [household_id, household_id]
         if since is not None:
             where.append(SQL("at >= %s"))
             params.append(since)

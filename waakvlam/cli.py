@@ -8,7 +8,7 @@
     waakvlam demo     load the demo municipality (if the store is empty)
     waakvlam projections  each projection's version, position, lag and whether a worker runs it
     waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
-    waakvlam verify   check the hash chain over the stored events (exit code 1 if broken)
+    waakvlam verify   check the hash chains over the stored events and the access log (exit code 1 if broken)
     waakvlam retention [--confirm]  report (and, confirmed, erase) the households past their retention term
 """
 
@@ -202,13 +202,22 @@ def run() -> None:
 
 
 def verify() -> int:
+    import psycopg
+
+    from waakvlam.access_log import verify as verify_access_log
     from waakvlam.database import database_url
     from waakvlam.integrity import verify_url
 
     settings = get_settings()
-    result = verify_url(database_url(settings), settings.postgres_schema)
+    url = database_url(settings)
+    result = verify_url(url, settings.postgres_schema)
     print(result, flush=True)
-    return 0 if result.ok else 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        log = verify_access_log(conn, settings.postgres_schema)
+    print(f"access log: {'intact' if log.ok else 'BROKEN'}, {log.checked} entries verified"
+          + (f"; first break at entry {log.broken_seq} ({log.reason})" if not log.ok else
+             (f"; head {log.head_hash}" if log.head_hash else "")), flush=True)
+    return 0 if result.ok and log.ok else 1
 
 
 def projections() -> None:

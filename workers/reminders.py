@@ -78,7 +78,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composed, Literal
 
 from domain.application import Households
 from domain.erasure import KeyDestroyed, Sealer, seal, unseal
@@ -88,18 +88,16 @@ from projections import versions
 from projections.notifications import NAME as NOTIFICATIONS
 from projections.notifications import (
     as_params,
-    ddl_lock,
     insert_statement,
-    notifications_ddl,
 )
 from waakvlam import mail
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
 from waakvlam.store import KEYS_TABLE
+from workers.outbox import SCHEDULE, create_tables, mail_aad, qualified
 from workers.reminder_rules import Decision, Due, decide
 
-SCHEDULE = "schedule"
 DECISIONS_PER_TRANSACTION = 500
 MAIL_RETENTION = timedelta(days=30)
 PURGE_EVERY = 3600.0  # seconds
@@ -111,73 +109,6 @@ IDLE_IN_TRANSACTION = "60s"  # a hung worker's mail lock is released after this 
 
 def today() -> date:
     return local_date(datetime.now(UTC))
-
-
-# ---- the outbox ------------------------------------------------------------------------
-
-
-def _t(schema: str, table: str) -> Composed:
-    return SQL("{0}.{1}").format(Identifier(schema), Identifier(table))
-
-
-def outbox_ddl(schema: str) -> list[Composed]:
-    reminders, mails = _t(schema, "reminders"), _t(schema, "outgoing_mail")
-    return [
-        SQL("CREATE TABLE IF NOT EXISTS {0} ("
-            " check_in_id text NOT NULL,"
-            " kind text NOT NULL CHECK (kind IN ('due_soon', 'overdue')),"
-            " due date NOT NULL,"  # the due date it was about
-            " household_id uuid NOT NULL,"
-            " recipients text[] NOT NULL,"
-            " decided_at timestamptz NOT NULL DEFAULT now(),"
-            " PRIMARY KEY (check_in_id, kind, due))").format(reminders),
-        # Overdue: once per check-in, whatever its due date did.
-        SQL("CREATE UNIQUE INDEX IF NOT EXISTS {1} ON {0} (check_in_id) WHERE kind = 'overdue'").format(
-            reminders, Identifier("reminders_overdue_once")),
-        SQL("CREATE TABLE IF NOT EXISTS {0} ("
-            " mail_id uuid PRIMARY KEY,"
-            " message_id text NOT NULL,"
-            " recipient text NOT NULL,"
-            " message bytea NOT NULL,"
-            " created_at timestamptz NOT NULL DEFAULT now(),"
-            " attempts integer NOT NULL DEFAULT 0,"
-            " next_attempt_at timestamptz NOT NULL DEFAULT now(),"
-            " last_error text,"
-            " sent_at timestamptz,"
-            " failed_at timestamptz,"
-            " household_id uuid,"  # the household it is about (NULL: queued before this was kept, and not found)
-            " sealed boolean NOT NULL DEFAULT false)").format(mails),  # message sealed with the household's key
-        # Outboxes made before mails were sealed get the columns (their mails stay as they are).
-        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS household_id uuid").format(mails),
-        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS sealed boolean NOT NULL DEFAULT false").format(mails),
-        SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL"
-            ).format(mails, Identifier("outgoing_mail_pending")),
-        *(SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (household_id)").format(table, Identifier(f"{name}_household"))
-          for table, name in ((mails, "outgoing_mail"), (reminders, "reminders"))),
-        # Such older mails' household, from their check-in (in the clear in their header): so that they are
-        # deleted, unsent, when the household is forgotten.
-        SQL("UPDATE {0} m SET household_id = r.household_id FROM {1} r WHERE m.household_id IS NULL"
-            " AND NOT m.sealed AND r.check_in_id = substring(convert_from(m.message, 'UTF8')"
-            " FROM 'X-Waakvlam-Check-In: ([^\\r\\n]+)')").format(mails, reminders),
-    ]
-
-
-def mail_aad(mail_id: UUID, household_id: UUID) -> bytes:
-    """Binds a sealed mail to its row: it opens as no other mail, and for no other household."""
-    return b"outgoing_mail:" + mail_id.bytes + household_id.bytes
-
-
-def create_tables(env: dict[str, str]) -> None:
-    """The outbox and notifications tables, and the schedule's SQL view (its projection's version 1 if new)."""
-    from projections.schedule import ScheduleView
-
-    schema = env.get("POSTGRES_SCHEMA") or "public"
-    versions.ensure(SCHEDULE, ScheduleView, env)
-    with versions.connect(env) as conn, conn.transaction():
-        # One creator at a time: CREATE ... IF NOT EXISTS races with itself.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (ddl_lock(schema),))
-        for statement in [*notifications_ddl(schema), *outbox_ddl(schema)]:
-            conn.execute(statement)
 
 
 class ReminderWorker:
@@ -199,8 +130,8 @@ class ReminderWorker:
         self.delivery = self._connect(synchronous=False)
         self._last_purge = float("-inf")
         s = self.schema
-        keys = _t(s, KEYS_TABLE)
-        self._teams = SQL("SELECT DISTINCT team FROM {0} WHERE due IS NOT NULL").format(_t(s, SCHEDULE))
+        keys = qualified(s, KEYS_TABLE)
+        self._teams = SQL("SELECT DISTINCT team FROM {0} WHERE due IS NOT NULL").format(qualified(s, SCHEDULE))
         # The check-ins that may call for a reminder not yet decided, given each team's N and M.
         self._candidates = SQL(
             "WITH p (team, n, m) AS (SELECT * FROM unnest(%(teams)s::text[], %(n)s::int[], %(m)s::int[]))"
@@ -212,16 +143,16 @@ class ReminderWorker:
             "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'due_soon' AND r.due = s.due))"
             "  OR (s.due <= %(day)s - p.m AND NOT EXISTS (SELECT 1 FROM {1} r"
             "    WHERE r.check_in_id = s.check_in_id AND r.kind = 'overdue')))"
-            " ORDER BY s.due, s.check_in_id").format(_t(s, SCHEDULE), _t(s, "reminders"), keys)
+            " ORDER BY s.due, s.check_in_id").format(qualified(s, SCHEDULE), qualified(s, "reminders"), keys)
         self._insert_reminders = SQL(
             "INSERT INTO {0} (check_in_id, kind, due, household_id, recipients)"
             " SELECT c, k, d, h, r::text[] FROM unnest(%s::text[], %s::text[], %s::date[], %s::uuid[], %s::text[])"
             " AS u (c, k, d, h, r)"
-            " ON CONFLICT DO NOTHING RETURNING check_in_id, kind").format(_t(s, "reminders"))
+            " ON CONFLICT DO NOTHING RETURNING check_in_id, kind").format(qualified(s, "reminders"))
         self._insert_notification = insert_statement(s)
         self._insert_mail = SQL("INSERT INTO {0} (mail_id, message_id, recipient, message, household_id, sealed)"
                                 " VALUES (%s, %s, %s, %s, %s, true) ON CONFLICT (mail_id) DO NOTHING").format(
-            _t(s, "outgoing_mail"))
+            qualified(s, "outgoing_mail"))
         # The next mail to send, with its household's key as it is now: a sealed mail only while the key
         # exists, an older mail in the clear unless its household was forgotten.
         self._begin_and_take = SQL(
@@ -229,15 +160,16 @@ class ReminderWorker:
             " FROM {0} m LEFT JOIN {1} k ON k.originator_id = m.household_id"
             " WHERE m.sent_at IS NULL AND m.failed_at IS NULL AND m.next_attempt_at <= now()"
             " AND (k.wrapped IS NOT NULL OR (NOT m.sealed AND k.originator_id IS NULL))"
-            " ORDER BY m.next_attempt_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED").format(_t(s, "outgoing_mail"), keys)
-        self._mails = _t(s, "outgoing_mail")
+            " ORDER BY m.next_attempt_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED").format(
+                qualified(s, "outgoing_mail"), keys)
+        self._mails = qualified(s, "outgoing_mail")
         self._mark_sent_and_commit = SQL("UPDATE {0} SET sent_at = now(), attempts = attempts + 1"
                                          " WHERE mail_id = {1}; COMMIT;")
         self._mark_failed = SQL(
             "UPDATE {0} SET attempts = attempts + 1, last_error = %s, next_attempt_at = now() + %s,"
-            " failed_at = CASE WHEN %s THEN now() END WHERE mail_id = %s").format(_t(s, "outgoing_mail"))
+            " failed_at = CASE WHEN %s THEN now() END WHERE mail_id = %s").format(qualified(s, "outgoing_mail"))
         self._purge = SQL("DELETE FROM {0} WHERE sent_at < now() - %s OR failed_at < now() - %s").format(
-            _t(s, "outgoing_mail"))
+            qualified(s, "outgoing_mail"))
         # What the outbox and the notifications hold of the households forgotten since %(since)s.
         self._sweep = SQL(
             "WITH gone AS (SELECT originator_id AS household_id FROM {0}"
@@ -247,7 +179,7 @@ class ReminderWorker:
             " told AS (DELETE FROM {3} n USING gone g WHERE n.household_id = g.household_id RETURNING 1)"
             " SELECT (SELECT count(*) FROM mails) AS mails, (SELECT count(*) FROM decided) AS reminders,"
             " (SELECT count(*) FROM told) AS notifications").format(
-            keys, _t(s, "outgoing_mail"), _t(s, "reminders"), _t(s, NOTIFICATIONS))
+            keys, qualified(s, "outgoing_mail"), qualified(s, "reminders"), qualified(s, NOTIFICATIONS))
 
     def _connect(self, *, synchronous: bool) -> psycopg.Connection[Any]:
         conn = psycopg.connect(versions.conninfo(self.env), autocommit=True, connect_timeout=5,

@@ -41,6 +41,9 @@ class AccessEntry(BaseModel):
     on_behalf_of: str | None = Field(description="On whose behalf: the user's team, or their role.")
     household_id: UUID | None
     persons: list[str] = Field(description="The members or network persons concerned (none: the whole household).")
+    listed: list[UUID] = Field(default=[], description=(
+        "For a list (caseload, schedule, signal inbox, notifications, calendar feed): every household it showed; "
+        "`household_id` is then null."))
     authorised: bool
     care_relationship: bool
     consent: bool | None = Field(description=(
@@ -58,7 +61,8 @@ class HouseholdAccess(BaseModel):
     wanneer: datetime = Field(description="Wanneer (tot op de seconde).")
     wie: str = Field(description="Wie (gebruikersnaam).")
     functie: str = Field(description="In welke functie.")
-    wat: str = Field(description="Ingezien, gewijzigd, aangemaakt of verwijderd.")
+    wat: str = Field(description="Ingezien (ook: in een overzicht, zoals de caseload of de planning), gewijzigd, "
+                                 "aangemaakt, verwijderd of uitgevoerd (een export van het hele dossier).")
     noodtoegang: bool = Field(description="Toegang buiten het eigen wijkteam, in een noodsituatie, met reden.")
 
 
@@ -70,7 +74,8 @@ class AccessLogPage(BaseModel):
 def household_view(rows: list[dict[str, Any]]) -> list[HouseholdAccess]:
     """The household's own view of its log entries (also in its subject-access export): the allowed ones."""
     return [HouseholdAccess(wanneer=row["at"], wie=row["user_id"], functie=ROLES_NL.get(row["role"] or "", "onbekend"),
-                            wat=ACTIONS_NL.get(row["action"], row["action"]), noodtoegang=row["emergency"])
+                            wat=ACTIONS_NL.get(row["action"], row["action"]) + (" in een overzicht" if row.get(
+                                "listed") else ""), noodtoegang=row["emergency"])
             for row in rows if row["authorised"]]
 
 

@@ -1,4 +1,5 @@
-"""Tamper evidence: verify the hash chain over the stored events (projections/chain.py)."""
+"""Tamper evidence: verify the hash chain over the stored events (projections/chain.py) and the one over
+the NEN 7513 access log (waakvlam/access_log.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import HouseholdsDep, PrincipalDep
 from api.routers.common import READ_RESPONSES
+from waakvlam.access_log import verify as verify_access_log
 from waakvlam.integrity import verify
 
 router = APIRouter(prefix="/api", tags=["integrity"])
+
+
+class AccessLogIntegrity(BaseModel):
+    ok: bool = Field(description="Every access-log entry is stored as it was chained, none missing.")
+    checked: int = Field(description="Entries verified intact.")
+    head_hash: str | None = Field(description="SHA-256 (hex) at the log's head, when ok: keep it elsewhere.")
+    broken_seq: int | None = Field(None, description="The FIRST entry where the chain breaks.")
+    reason: str | None = Field(None, description="changed, deleted or inserted.")
 
 
 class IntegrityReport(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "ok": False, "checked": 41, "last_position": 41, "chain_head": 120, "head_hash": None, "pending": 3,
         "broken_position": 42, "reason": "changed", "detail": "event 42 hashes differently than when it was chained",
+        "access_log": {"ok": True, "checked": 1200, "head_hash": "9f2c…", "broken_seq": None, "reason": None},
     }]})
 
     ok: bool = Field(description="Every chained event is stored exactly as it was chained.")
@@ -27,13 +38,15 @@ class IntegrityReport(BaseModel):
     broken_position: int | None = Field(None, description="The FIRST position where the chain breaks.")
     reason: str | None = Field(None, description="changed, deleted, inserted or relinked.")
     detail: str | None = None
+    access_log: AccessLogIntegrity = Field(description="The access log's own chain.")
 
 
 @router.get("/integrity", response_model=IntegrityReport,
             responses={status: r for status, r in READ_RESPONSES.items() if status != 404},
-            summary="Verify the hash chain over the stored events: the first broken position, if any")
+            summary="Verify the hash chains over the stored events and the access log: the first break, if any")
 def integrity(principal: PrincipalDep, households: HouseholdsDep) -> IntegrityReport:
     datastore = households.recorder.datastore  # type: ignore[attr-defined]
     with datastore.get_connection() as conn:
         result = verify(conn, datastore.schema)
-    return IntegrityReport(**result.as_dict())
+        log = verify_access_log(conn, datastore.schema)
+    return IntegrityReport(**result.as_dict(), access_log=AccessLogIntegrity(**log.as_dict()))

@@ -139,7 +139,7 @@ def _entries_without_household(settings) -> list[tuple]:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         return conn.execute(
             f'SELECT user_id, route, authorised FROM "{settings.postgres_schema}".access_log'
-            " WHERE household_id IS NULL ORDER BY seq").fetchall()
+            " WHERE household_id IS NULL AND cardinality(listed) = 0 ORDER BY seq").fetchall()
 
 
 def test_a_list_is_logged_as_a_read_of_every_household_it_shows(client, projection_worker, schedule_worker):
@@ -150,8 +150,12 @@ def test_a_list_is_logged_as_a_read_of_every_household_it_shows(client, projecti
     assert client.get("/api/schedule", params={"after": position, "within_days": 3}).status_code == 200
 
     for household_id in shown:
-        reads = [e["route"] for e in _log(client, household_id)["items"] if e["action"] == "read"]
-        assert reads[:2] == ["/api/households", "/api/schedule"], reads
+        reads = [e for e in _log(client, household_id)["items"] if e["action"] == "read"]
+        assert [e["route"] for e in reads][:2] == ["/api/households", "/api/schedule"], reads
+        assert reads[0]["household_id"] is None and set(reads[0]["listed"]) == set(shown)  # one entry per list
+        assert (reads[0]["user_id"], reads[0]["care_relationship"], reads[0]["authorised"]) == ("anna", True, True)
+    own_view = client.get(f"/api/households/{shown[0]}/access-log").json()["items"]
+    assert ("anna", "ingezien in een overzicht") in [(i["wie"], i["wat"]) for i in own_view]
     assert [e["route"] for e in _log(client, other)["items"] if e["action"] == "read"] == [
         "/api/households/{household_id}/access-log"]  # another team's household was in no list of anna's
 

@@ -194,7 +194,7 @@ def test_waakvlam_verify_exits_0_when_intact_and_1_naming_the_first_broken_posit
     _chained(households, chain_worker)
     intact = _cli(settings)
     assert intact.returncode == 0, intact.stdout + intact.stderr
-    assert intact.stdout.startswith("ok:")
+    assert intact.stdout.startswith("ok:") and "access log: intact" in intact.stdout
     target = _positions(settings)[9]
     _change(settings, target)
     broken = _cli(settings)
@@ -208,11 +208,32 @@ def test_the_integrity_route_reports_the_first_broken_position(client, household
     assert intact.status_code == 200, intact.text
     assert intact.json() | {"head_hash": None} == {
         "ok": True, "checked": len(_positions(settings)), "last_position": last, "chain_head": last,
-        "head_hash": None, "pending": 0, "broken_position": None, "reason": None, "detail": None}
+        "head_hash": None, "pending": 0, "broken_position": None, "reason": None, "detail": None,
+        "access_log": {"ok": True, "checked": 0, "head_hash": None, "broken_seq": None, "reason": None}}
     target = _positions(settings)[2]
     _sql(settings, f"DELETE FROM {EVENTS_TABLE} WHERE notification_id = %s", (target,))
     broken = client.get("/api/integrity").json()
     assert (broken["ok"], broken["broken_position"], broken["reason"]) == (False, target, "deleted")
+
+
+def test_a_changed_access_log_entry_is_found_by_the_route_and_the_command(client, settings):
+    household_id = client.post("/api/households", json={"label": "Fam. Jansen", "team": "Wijkteam Noord"}).json()[
+        "household_id"]
+    for _ in range(3):
+        client.get(f"/api/households/{household_id}")
+    client.app.state.access_log.flush()
+    assert client.get("/api/integrity").json()["access_log"]["ok"] is True
+    assert "access log: intact, 4 entries verified" in _cli(settings).stdout
+
+    log = f'"{settings.postgres_schema}".access_log'
+    _sql(settings, f"ALTER TABLE {log} DISABLE TRIGGER USER")  # an owner who switches the guard off
+    _sql(settings, f"UPDATE {log} SET user_id = 'iemand-anders' WHERE seq = 3")
+
+    report = client.get("/api/integrity").json()["access_log"]
+    assert (report["ok"], report["broken_seq"], report["reason"]) == (False, 3, "changed")
+    broken = _cli(settings)
+    assert broken.returncode == 1 and "access log: BROKEN, 2 entries verified; first break at entry 3 (changed)" \
+        in broken.stdout, broken.stdout + broken.stderr
 
 
 def test_the_projection_worker_keeps_the_chain(households, env, settings):
