@@ -338,7 +338,11 @@ class Households(Application[UUID]):
         return self._update(household_id, kw, lambda h, f: h.remove_network_person(person_id, actor=actor, **f))
 
     def assign_coordinator(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
-        return self._update(household_id, kw, lambda h, f: h.assign_coordinator(actor=actor, **f))
+        # The staff registry says the coordinator's team (none for someone it does not know).
+        member = self.staff_member(str(kw.get("coordinator", "")))
+        team = member.team if member is not None else None
+        return self._update(household_id, kw,
+                            lambda h, f: h.assign_coordinator(actor=actor, coordinator_team=team, **f))
 
     def record_signal(self, household_id: UUID, *, actor: str, **kw: Any) -> Outcome:
         def command(household: Household, fields: dict[str, Any]) -> str:

@@ -201,18 +201,34 @@ class Household(Aggregate):
         del self.network[person_id]
 
     def assign_coordinator(self, *, actor: str, coordinator: str, handover_note: str = "",
+                           coordinator_team: str | None = None, legal_basis: str = "",
                            occurred_at: datetime | None = None) -> None:
+        """Hand the household to `coordinator`. One of another team (`coordinator_team`, as the staff registry
+        says) sees the whole file: that is sharing outside the team, so it needs the household's consent for
+        that team on the day, or a recorded legal basis, as an intervention by an outside provider does."""
         when = self._check_open(occurred_at)
         if not coordinator.strip():
             raise RuleViolation("a coordinator is named")
         if coordinator == self.coordinator:
             raise RuleViolation("one coordinator at a time", f"{coordinator} already coordinates this household")
+        outside = coordinator_team is not None and coordinator_team.strip().casefold() != self.team.casefold()
+        on = local_date(when)
+        if outside and not legal_basis.strip() and not self.has_consent(str(coordinator_team), on):
+            raise RuleViolation(SHARING_NEEDS_CONSENT,
+                                f"{coordinator} is of {coordinator_team}, not of {self.team}: coordinating shares the "
+                                f"household's file outside the team, and on {on.isoformat()} the household has no "
+                                f"valid consent for {coordinator_team} and no legal basis was given: record the "
+                                f"household's consent for {coordinator_team}, or give the legal_basis for sharing")
         self._coordinator_assigned(actor=actor, occurred_at=when, coordinator=coordinator,
-                                   previous=self.coordinator, handover_note=handover_note)
+                                   previous=self.coordinator, handover_note=handover_note,
+                                   coordinator_team=coordinator_team.strip() if outside else None,
+                                   legal_basis=legal_basis.strip() if outside else "")
 
     @event("CoordinatorAssigned")
     def _coordinator_assigned(self, *, actor: str, occurred_at: datetime, coordinator: str,
-                              previous: str | None, handover_note: str) -> None:
+                              previous: str | None, handover_note: str, coordinator_team: str | None = None,
+                              legal_basis: str = "") -> None:
+        # coordinator_team and legal_basis are recorded only for a coordinator of another team.
         self.coordinator = coordinator
 
     # ---- what the team sees and does ---------------------------------------

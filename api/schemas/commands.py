@@ -104,6 +104,9 @@ class CoordinatorIn(Command):
     model_config = _example(coordinator="bram", handover_note="Kent het gezin sinds 2024; schulden lopen via BBZ.")
     coordinator: Annotated[str, Field(min_length=1, max_length=100)]
     handover_note: Text = ""
+    legal_basis: Annotated[str, Field(max_length=500)] = Field(
+        default="", description="For a coordinator of another team (who then sees the whole file): the legal basis "
+                                "for that sharing when the household gave no valid consent for that team.")
 
 
 class SignalIn(Command):

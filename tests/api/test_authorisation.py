@@ -155,6 +155,11 @@ def test_a_coordinator_sees_the_households_they_coordinate_in_another_team(clien
     household_id = register(client)
     ruben = _as(client, "coordinator_elsewhere")
     assert_problem(ruben.get(f"/api/households/{household_id}"), 403)
+    refused = client.post(f"/api/households/{household_id}/coordinator", json={"coordinator": "ruben"})
+    assert_problem(refused, 409)  # ruben is of Zuid: that shares the file outside Noord, which needs consent
+    assert "consent for Wijkteam Zuid" in refused.json()["detail"]
+    client.post(f"/api/households/{household_id}/consents", json={
+        "given_by": "Sanne Jansen", "party": "Wijkteam Zuid", "purpose": "Regie vanuit Zuid na verhuizing"})
     response = client.post(f"/api/households/{household_id}/coordinator", json={"coordinator": "ruben"})
     assert response.status_code == 200, response.text
     assert ruben.get(f"/api/households/{household_id}").status_code == 200

@@ -221,7 +221,8 @@ def caseload(live_client) -> dict[str, str]:
         "Fam. Smit": register(live_client, "Fam. Smit", NOORD),
     }
     write(live_client, ids["Fam. Jansen"], "coordinator", {"coordinator": "bram"})
-    write(live_client, ids["Fam. Bakker"], "coordinator", {"coordinator": "bram"}, headers=KEES)
+    write(live_client, ids["Fam. Bakker"], "coordinator", {"coordinator": "bram", "legal_basis": "Wmo 2015 art. 2.3.2"},
+          headers=KEES)  # a coordinator of Noord: sharing outside Zuid, on a legal basis
     write(live_client, ids["Fam. Visser"], "coordinator", {"coordinator": "ruben"}, headers=KEES)
     last = write(live_client, ids["Fam. Smit"], "closure", {"reason_code": "goals_achieved"})
     _caseload(live_client, after=last["position"])

@@ -13,7 +13,7 @@ import pytest
 
 from domain.errors import NotFound, RuleViolation
 from domain.values import SupportLevel, shares_outside_the_team
-from tests.domain.support import ACTOR, day, events, events_of, local_day, only
+from tests.domain.support import ACTOR, day, events, events_of, local_day, only, register
 
 A = {"actor": ACTOR}
 GGZ = "GGZ Noord"
@@ -150,3 +150,45 @@ def test_the_consents_read_model_answers_for_any_moment_what_the_household_had_c
     assert not consented(rows, "Wijkteam Noord", day(3))
     app.forget(household, **A, reason="Verzoek van betrokkene")
     assert fold(folded, events(app, household)[-1]) == {}
+
+
+# ---- a coordinator of another team sees the whole file: that is sharing outside the team too ----------
+
+
+def _staff(app, user_id: str, team: str | None) -> None:
+    app.register_staff(user_id, actor="admin", team=team, roles=("coordinator",))
+
+
+def test_a_coordinator_of_the_households_own_team_needs_no_consent(app, household):
+    _staff(app, "bram", "Wijkteam Noord")
+    app.assign_coordinator(household, **A, coordinator="bram", occurred_at=day(2))
+    assert app.get(household).coordinator == "bram"
+    assert only(app, household, "CoordinatorAssigned").coordinator_team is None
+
+
+def test_a_coordinator_of_another_team_is_refused_without_consent_for_that_team_saying_how_to_fix_it(
+        app, household):
+    _staff(app, "ruben", "Wijkteam Zuid")
+    with pytest.raises(RuleViolation) as refusal:
+        app.assign_coordinator(household, **A, coordinator="ruben", occurred_at=day(2))
+    assert refusal.value.rule == SHARING
+    assert "ruben is of Wijkteam Zuid" in refusal.value.detail
+    assert "record the household's consent for Wijkteam Zuid" in refusal.value.detail
+    assert app.get(household).coordinator is None
+
+
+def test_with_consent_for_that_team_or_a_legal_basis_a_coordinator_of_another_team_takes_over(app):
+    _staff(app, "ruben", "Wijkteam Zuid")
+    consented, by_law = register(app), register(app, label="Fam. Bakker")
+    consent(app, consented, party="wijkteam zuid")
+    app.assign_coordinator(consented, **A, coordinator="ruben", occurred_at=day(2))
+    app.assign_coordinator(by_law, **A, coordinator="ruben", legal_basis="Wmo 2015 art. 5.2.4", occurred_at=day(2))
+
+    assert app.get(consented).coordinator == app.get(by_law).coordinator == "ruben"
+    event = only(app, by_law, "CoordinatorAssigned")
+    assert (event.coordinator_team, event.legal_basis) == ("Wijkteam Zuid", "Wmo 2015 art. 5.2.4")
+
+
+def test_someone_the_staff_registry_does_not_know_is_not_taken_for_another_team(app, household):
+    app.assign_coordinator(household, **A, coordinator="fatima", occurred_at=day(2))
+    assert app.get(household).coordinator == "fatima"
