@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,12 +18,42 @@ from fastapi.testclient import TestClient
 
 from domain.application import Households
 from projections.caseload import CaseloadProjection, CaseloadView
+from tests.personal import personal_data_in
 from waakvlam.database import embedded_url, eventsourcing_env
+from waakvlam.logs import COPY_SETTING
 from waakvlam.settings import Settings
 from workers.runner import BatchRunner
 
 # The test run's key-encryption key, shared with the processes tests start (they inherit the environment).
 TEST_KEK = os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)).decode())
+
+
+# Every line any process of this run logs is also appended to one file (waakvlam/logs.py), which is searched
+# for the demo's names, addresses and notes when the run ends: the logs of a whole test run hold none of them.
+LOG_COPY = Path(tempfile.gettempdir()) / f"waakvlam-test-run-{os.getpid()}.log"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    LOG_COPY.unlink(missing_ok=True)
+    os.environ[COPY_SETTING] = str(LOG_COPY)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when its logs hold personal data (issue 5, hardening)."""
+    if not LOG_COPY.exists():
+        return
+    found = personal_data_in(LOG_COPY.read_text(errors="replace"))
+    lines = LOG_COPY.read_text(errors="replace").count("\n")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if found:
+        if reporter is not None:
+            reporter.write_line(f"PERSONAL DATA IN THE LOGS OF THIS RUN ({LOG_COPY}): {found}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return  # the file stays, to be read
+    if reporter is not None:
+        reporter.write_line(f"the logs of this run ({lines} lines, every process) hold no demo names, addresses "
+                            "or notes")
+    LOG_COPY.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

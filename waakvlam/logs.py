@@ -10,6 +10,7 @@ application" included), because it is done where log records are made."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from types import TracebackType
@@ -18,6 +19,8 @@ from typing import Any
 import structlog
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+COPY_SETTING = "WAAKVLAM_LOG_COPY"
+_copy: _Copy | None = None
 
 
 def describe(error: BaseException) -> str:
@@ -46,7 +49,34 @@ def _summarise_exceptions(_: Any, __: str, event_dict: dict[str, Any]) -> dict[s
     return event_dict
 
 
-def _record_factory(make: Any) -> Any:
+class _Copy:
+    """Every line logged, also appended to the file WAAKVLAM_LOG_COPY names (the test run's log of all its
+    processes, which the tests search for personal data; tests/conftest.py). Unset: nothing is copied."""
+
+    def __init__(self) -> None:
+        path = os.environ.get(COPY_SETTING)
+        self.file = open(path, "a", buffering=1, encoding="utf-8") if path else None
+
+    def write(self, text: str) -> None:
+        if self.file is not None:
+            self.file.write(text if text.endswith("\n") else text + "\n")
+
+
+class _Tee:
+    """structlog's output: standard output as it is at each write (pytest swaps it), and the copy."""
+
+    def __init__(self, copy: _Copy) -> None:
+        self.copy = copy
+
+    def write(self, text: str) -> None:
+        sys.stdout.write(text)
+        self.copy.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _record_factory(make: Any, copy: _Copy) -> Any:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
         info = _exc_info(record.exc_info)
@@ -54,6 +84,8 @@ def _record_factory(make: Any) -> Any:
             if info is not None:
                 record.msg = f"{record.msg} ({describe(info[1])})"
             record.exc_info, record.exc_text, record.stack_info = None, None, None
+        if copy.file is not None:
+            copy.write(f"{record.name} {record.levelname} {record.getMessage()}")
         return record
 
     factory.summarises_exceptions = True  # type: ignore[attr-defined]
@@ -62,8 +94,11 @@ def _record_factory(make: Any) -> Any:
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    global _copy
+    if _copy is None:
+        _copy = _Copy()
     if not getattr(logging.getLogRecordFactory(), "summarises_exceptions", False):
-        logging.setLogRecordFactory(_record_factory(logging.getLogRecordFactory()))
+        logging.setLogRecordFactory(_record_factory(logging.getLogRecordFactory(), _copy))
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
     structlog.configure(
@@ -75,6 +110,6 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(),
+        logger_factory=structlog.PrintLoggerFactory(_Tee(_copy) if _copy.file is not None else None),
         cache_logger_on_first_use=True,
     )
