@@ -123,7 +123,8 @@ def fold(row: ScheduleRow | None, event: Any) -> ScheduleRow | None:
         changes.update(intensity=getattr(event, "to_level", None) or event.intensity, signal_at=None,
                        signal_summary=None)
     elif kind == "DeEscalated":
-        changes["intensity"] = event.to_level
+        # So is de-escalating: a signal seen at the higher level is no reason to escalate afterwards.
+        changes.update(intensity=event.to_level, signal_at=None, signal_summary=None)
     elif kind == "SignalRecorded":
         if row.signal_at is None or event.occurred_at >= row.signal_at:
             text = " ".join(f"{event.urgency}: {event.description}".split())

@@ -84,6 +84,17 @@ def test_a_partner_s_signal_on_a_quiet_household_moves_its_check_in_and_hints_at
     assert (item["intensity"], item["escalation_hint"], item["signal_at"]) == ("licht", False, None)
 
 
+def test_a_signal_seen_at_a_higher_intensity_is_no_escalation_hint_after_de_escalating(schedule_client):
+    client = schedule_client
+    household = register(client, "Fam. Druk", TEAM, intensity="intensief")
+    write(client, household, "signals", {"source": "huisarts", "description": "Slaapt slecht"})
+    position = write(client, household, "de-escalations", {"to_level": "licht", "reason": "Rust teruggekeerd"}
+                     )["position"]
+
+    (item,) = _schedule(client, position, team=TEAM, within_days=14)["items"]
+    assert (item["intensity"], item["escalation_hint"], item["signal_at"]) == ("licht", False, None)
+
+
 def test_a_completed_check_in_gives_way_to_the_next_and_a_closed_household_leaves_the_list(schedule_client):
     client = schedule_client
     household = register(client, "Fam. Gezien", TEAM, intensity="licht", occurred_at=_ago(20))
