@@ -152,16 +152,9 @@ def record(request: Request, principal: Principal, household_id: UUID | None, *,
 def record_feed(request: Request, owner: str, household_ids: Iterable[UUID]) -> None:
     """The calendar feed is read by the owner's calendar program, with no token: the secret address stands
     for them. The households it names are logged as read by the owner, their coordinator."""
-    access_log = getattr(request.app.state, "access_log", None)
     listed = tuple(dict.fromkeys(household_ids))
-    if access_log is None or not listed:
-        return
-    client = request.client.host if request.client else None
-    access_log.record(Entry(
-        action="read", user_id=owner, role=COORDINATOR, household_id=None, listed=listed, authorised=True,
-        care_relationship=True, emergency=False, on_behalf_of=COORDINATOR, method=request.method,
-        route="/api/calendar/{secret}.ics", client_address=client,
-        user_agent=(request.headers.get("user-agent") or "")[:300] or None))
+    if listed:
+        record(request, Principal(owner, COORDINATOR), None, authorised=True, care_relationship=True, listed=listed)
 
 
 def _deny(request: Request, principal: Principal, household_id: UUID | None, detail: str) -> HTTPException:

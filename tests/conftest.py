@@ -42,8 +42,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when its logs hold personal data (issue 5, hardening)."""
     if not LOG_COPY.exists():
         return
-    found = personal_data_in(LOG_COPY.read_text(errors="replace"))
-    lines = LOG_COPY.read_text(errors="replace").count("\n")
+    text = LOG_COPY.read_text(errors="replace")
+    found, lines = personal_data_in(text), text.count("\n")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if found:
         if reporter is not None:

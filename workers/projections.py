@@ -90,10 +90,7 @@ def run() -> None:
                             runners[name] = BatchRunner(projection_class=projection, view_class=view, env=env,
                                                         version=wanted)
                         except Exception as error:
-                            log.error("projection.failed", projection=name, error=type(error).__name__,
-                                      pid=os.getpid())
-                            leases.pop(name).release()
-                            paused_until[name] = time.monotonic() + RESTART_PAUSE
+                            _pause(name, error, leases, paused_until, log)
                             continue
                         log.info("projection.active", projection=name, version=wanted, pid=os.getpid())
                 elif not leases[name].still_held():
@@ -104,12 +101,8 @@ def run() -> None:
                     try:
                         runner.run_forever(timeout=0)  # re-raises a projection's error
                     except Exception as error:
-                        # One projection failing (after its runner's own retries) must not stop the others:
-                        # let go of it, and take it up again (from its recorded position) after a pause.
-                        log.error("projection.failed", projection=name, error=type(error).__name__, pid=os.getpid())
                         _stop(runners.pop(name), log)
-                        leases.pop(name).release()
-                        paused_until[name] = time.monotonic() + RESTART_PAUSE
+                        _pause(name, error, leases, paused_until, log)
             stop.wait(TAKEOVER_INTERVAL)
     finally:
         for runner in runners.values():
@@ -117,6 +110,15 @@ def run() -> None:
         for lease in leases.values():
             lease.release()
         log.info("worker.stopped", pid=os.getpid())
+
+
+def _pause(name: str, error: Exception, leases: dict[str, Lease], paused_until: dict[str, float],
+           log: structlog.typing.FilteringBoundLogger) -> None:
+    """One projection failing (after its runner's own retries) must not stop the others: let go of its
+    lease, and take it up again (from its recorded position) after a pause."""
+    log.error("projection.failed", projection=name, error=type(error).__name__, pid=os.getpid())
+    leases.pop(name).release()
+    paused_until[name] = time.monotonic() + RESTART_PAUSE
 
 
 def _stop(runner: BatchRunner, log: structlog.typing.FilteringBoundLogger) -> None:

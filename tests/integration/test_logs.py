@@ -5,35 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 
 import httpx
 
+from tests.integration.servers import serving
+from waakvlam.mail_sink import free_port
+
 
 def test_request_logs_carry_ids_route_status_and_duration_but_no_names_or_notes(settings, tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log_file = tmp_path / "server.log"
     env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
            "WAAKVLAM_DEMO": "true", "PORT": str(port)}
-    with open(log_file, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "waakvlam.cli", "api"], env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_file.read_text()
-            time.sleep(0.1)
+    with serving([sys.executable, "-m", "waakvlam.cli", "api"], env, port, log_file) as base:
         headers = {"Authorization": "Bearer dev-anna"}
         created = httpx.post(f"{base}/api/households", headers=headers,
                              json={"label": "Fam. Geheimnaam", "team": "Wijkteam Noord"}).json()
@@ -44,9 +29,6 @@ def test_request_logs_carry_ids_route_status_and_duration_but_no_names_or_notes(
                    json={"kind": "huisbezoek", "summary": "Vertrouwelijke notitie over schulden"})
         httpx.post(f"{base}/api/households/{household_id}/contacts", headers=headers,
                    json={"kind": "Vertrouwelijk-foutief", "summary": "Nog een geheime notitie"})
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     text = log_file.read_text()
     for secret in ("Geheimnaam", "Zeldzame", "Vertrouwelijk", "geheime", "schulden"):
@@ -83,31 +65,14 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 
 
 def test_an_unexpected_error_is_logged_as_its_type_and_place_never_its_message_or_a_traceback(settings, tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log_file = tmp_path / "server.log"
     env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
            "WAAKVLAM_DEMO": "true"}
-    with open(log_file, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-c", EXPLODING_SERVER, str(port)], env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
-    try:
-        base, headers = f"http://127.0.0.1:{port}", {"Authorization": "Bearer dev-anna"}
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_file.read_text()
-            time.sleep(0.1)
+    with serving([sys.executable, "-c", EXPLODING_SERVER, str(port)], env, port, log_file) as base:
+        headers = {"Authorization": "Bearer dev-anna"}
         assert httpx.get(f"{base}/api/test-explodes", headers=headers).status_code == 500
         assert httpx.get(f"{base}/api/test-logs-an-exception", headers=headers).status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     text = log_file.read_text()
     for secret in ("Jansen", "Dorpsstraat", "Bakker", "Traceback"):

@@ -9,38 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.integration.servers import wait_healthy
 from tests.personal import ADDRESSES, NOTES, SURNAMES, personal_data_in
 from waakvlam import demo
+from waakvlam.mail_sink import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(base: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
 
 
 def _session(base: str) -> dict[str, Any]:
@@ -110,7 +92,7 @@ def _position(http: httpx.Client, headers: dict[str, str], households: list[str]
 
 
 def test_a_realistic_session_leaves_no_names_addresses_or_notes_in_any_log(settings, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
            "WAAKVLAM_DEMO": "true", "PORT": str(port), "WAAKVLAM_LOG_LEVEL": "DEBUG",
            "WAAKVLAM_REMINDER_INTERVAL": "1", "WAAKVLAM_POOL_SIZE": "2", "WAAKVLAM_DATA_DIR": str(tmp_path / "data")}
@@ -128,7 +110,7 @@ def test_a_realistic_session_leaves_no_names_addresses_or_notes_in_any_log(setti
                 processes.append(subprocess.Popen([sys.executable, "-m", *command], env=env, stdout=out,
                                                   stderr=subprocess.STDOUT))
             if name == "api":  # the API makes the views' tables before the workers start (no creation race)
-                _wait_for(base, logs["api"])
+                wait_healthy(base, logs["api"])
         _session(base)
         time.sleep(3)  # the reminder worker takes a few turns over the schedule
     finally:
