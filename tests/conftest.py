@@ -24,6 +24,8 @@ from waakvlam.logs import COPY_SETTING
 from waakvlam.settings import Settings
 from workers.runner import BatchRunner
 
+pytest_plugins = ["tests.clock"]  # --clock: the whole run at a fixed moment (issue 15)
+
 # The test run's key-encryption key, shared with the processes tests start (they inherit the environment).
 TEST_KEK = os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)).decode())
 

@@ -177,8 +177,9 @@ class Accounts:
             "SELECT password_hash, role, team FROM {schema}.accounts WHERE username = %s AND NOT disabled"),
             (username,)).fetchone()
         if not self._verify(row[0] if row else self._dummy_hash(), password) or row is None:
-            conn.execute(self._sql("INSERT INTO {schema}.login_failures (key_hash) SELECT unnest(%s::text[])"),
-                         (keys,))
+            # Our clock, not the database's: expiry and windows are computed and compared on one clock.
+            conn.execute(self._sql("INSERT INTO {schema}.login_failures (key_hash, failed_at)"
+                                   " SELECT unnest(%s::text[]), %s"), (keys, datetime.now(UTC)))
             return None
         if self.hasher.check_needs_rehash(row[0]):
             conn.execute(self._sql("UPDATE {schema}.accounts SET password_hash = %s WHERE username = %s"),
@@ -227,7 +228,8 @@ class Accounts:
             row = conn.execute(self._sql(
                 "SELECT a.username, a.role, a.team FROM {schema}.account_sessions s"
                 " JOIN {schema}.accounts a USING (username)"
-                " WHERE s.token_hash = %s AND s.expires_at > now() AND NOT a.disabled"), (_digest(token),)).fetchone()
+                " WHERE s.token_hash = %s AND s.expires_at > %s AND NOT a.disabled"),
+                (_digest(token), datetime.now(UTC))).fetchone()
         return Account(*row) if row else None
 
     def logout(self, token: str) -> bool:
@@ -236,5 +238,5 @@ class Accounts:
         with self._connection() as conn:
             deleted = conn.execute(self._sql("DELETE FROM {schema}.account_sessions WHERE token_hash = %s"),
                                    (_digest(token),)).rowcount
-            conn.execute(self._sql("DELETE FROM {schema}.account_sessions WHERE expires_at < now()"))
+            conn.execute(self._sql("DELETE FROM {schema}.account_sessions WHERE expires_at < %s"), (datetime.now(UTC),))
         return deleted > 0

@@ -103,6 +103,7 @@ MAIL_RETENTION = timedelta(days=30)
 PURGE_EVERY = 3600.0  # seconds
 RETRY_FIRST, RETRY_MAX = 30.0, 3600.0  # seconds before a failed mail is tried again (doubling)
 MAX_ATTEMPTS = 20  # then a mail is given up as failed
+REMINDER_POOL = 2  # the worker's pool (its application's reads); besides it, two connections of its own
 SWEEP_WINDOW = timedelta(hours=1)  # each cycle looks this far back for households forgotten since
 IDLE_IN_TRANSACTION = "60s"  # a hung worker's mail lock is released after this (longer than the SMTP timeout)
 
@@ -122,7 +123,7 @@ class ReminderWorker:
         self._sender = sender
         self.log = structlog.get_logger("reminders")
         create_tables(env)
-        self.households = Households(env={**env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"})
+        self.households = Households(env={**env, "POSTGRES_POOL_SIZE": str(REMINDER_POOL)})
         self.sealer = Sealer.of(env)  # mails are sealed with their household's data key
         self.conn = self._connect(synchronous=True)
         # Marking a mail sent need not wait for the disk: a commit lost in a crash of PostgreSQL itself only
@@ -170,10 +171,11 @@ class ReminderWorker:
             " failed_at = CASE WHEN %s THEN now() END WHERE mail_id = %s").format(qualified(s, "outgoing_mail"))
         self._purge = SQL("DELETE FROM {0} WHERE sent_at < now() - %s OR failed_at < now() - %s").format(
             qualified(s, "outgoing_mail"))
-        # What the outbox and the notifications hold of the households forgotten since %(since)s.
+        # What the outbox and the notifications hold of the households forgotten in the last %(window)s, on the
+        # database's clock, which stamped destroyed_at.
         self._sweep = SQL(
             "WITH gone AS (SELECT originator_id AS household_id FROM {0}"
-            "  WHERE wrapped IS NULL AND destroyed_at >= %(since)s),"
+            "  WHERE wrapped IS NULL AND destroyed_at >= now() - %(window)s),"
             " mails AS (DELETE FROM {1} m USING gone g WHERE m.household_id = g.household_id RETURNING 1),"
             " decided AS (DELETE FROM {2} r USING gone g WHERE r.household_id = g.household_id RETURNING 1),"
             " told AS (DELETE FROM {3} n USING gone g WHERE n.household_id = g.household_id RETURNING 1)"
@@ -219,8 +221,8 @@ class ReminderWorker:
     def sweep(self, *, everything: bool = False) -> int:
         """Delete the mails (queued or sent), reminders and in-app notifications of the households forgotten
         in the last SWEEP_WINDOW (`everything`: ever); the number of rows deleted."""
-        since = datetime.min.replace(tzinfo=UTC) if everything else datetime.now(UTC) - SWEEP_WINDOW
-        found = self.conn.execute(self._sweep, {"since": since}).fetchone() or {}
+        window = timedelta(days=365_000) if everything else SWEEP_WINDOW
+        found = self.conn.execute(self._sweep, {"window": window}).fetchone() or {}
         deleted = sum(found.values())
         if deleted:
             self.log.info("reminders.forgotten_swept", **found, pid=os.getpid())

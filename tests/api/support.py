@@ -8,14 +8,14 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 from fastapi.testclient import TestClient
 
-from domain.values import local_date
+from domain.values import LOCAL_TZ, local_date
 
 PROBLEM = "application/problem+json"
 UNKNOWN_HOUSEHOLD = "7d4f2a6e-0000-4000-8000-000000000000"
@@ -33,6 +33,13 @@ def today() -> date:
 
 def days_from_today(days: int) -> str:
     return (today() + timedelta(days=days)).isoformat()
+
+
+def noon_days_ago(days: int) -> str:
+    """Midday in the Netherlands on the Dutch date `days` (at least 1) before today: a moment whose Dutch
+    date is that date at any hour of the day and across a change of summer time (issue 15)."""
+    assert days >= 1, "noon today may still lie in the future"
+    return datetime.combine(today() - timedelta(days=days), time(12), tzinfo=LOCAL_TZ).isoformat()
 
 
 def register(client: TestClient, label: str = "Fam. Jansen", team: str = "Wijkteam Noord", **fields: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from tests.api.support import (
@@ -11,6 +9,7 @@ from tests.api.support import (
     assert_problem,
     days_from_today,
     next_check_in,
+    noon_days_ago,
     register,
     server_errors,
     today,
@@ -27,7 +26,7 @@ def schedule_client(client, schedule_worker):
 
 
 def _ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    return noon_days_ago(days)  # not now minus days in UTC: late in the evening that is another Dutch date
 
 
 def _schedule(client, after: int, **query) -> dict:

@@ -405,6 +405,7 @@ def _outbox(settings) -> tuple[int, int, int, int]:
     return reminders, notifications, mails, pending
 
 
+@pytest.mark.real_clock  # the worker processes run on the real clock
 def test_two_worker_processes_send_each_reminder_exactly_once(households, env, schedule_worker, mail_settings,
                                                                smtp_server, tmp_path):
     expected = _many_due(households, 30)
@@ -426,6 +427,7 @@ def test_two_worker_processes_send_each_reminder_exactly_once(households, env, s
     assert households.recorder.max_notification_id() == last_position  # no household was written to
 
 
+@pytest.mark.real_clock  # the worker processes run on the real clock
 def test_a_worker_killed_mid_delivery_and_restarted_loses_nothing_and_duplicates_at_most_the_one_in_flight(
         households, env, schedule_worker, mail_settings, tmp_path):
     from waakvlam.mail_sink import MailSink, start
@@ -461,6 +463,7 @@ def test_a_worker_killed_mid_delivery_and_restarted_loses_nothing_and_duplicates
     assert households.recorder.max_notification_id() == last_position
 
 
+@pytest.mark.real_clock  # the worker processes run on the real clock
 def test_waakvlam_reminders_runs_the_worker_and_stops_cleanly_on_sigterm(households, env, schedule_worker,
                                                                          mail_settings, smtp_server, tmp_path):
     _policy(households)
