@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
@@ -66,8 +67,12 @@ def install(app: FastAPI) -> None:
         return problem(503, "Busy", "too many simultaneous writes on this household; try again",
                        headers={"Retry-After": "1"})
 
+    # The library's errors, and psycopg's own from the code that connects directly (a pool that waited in
+    # vain for a free connection raises PoolTimeout, an OperationalError): all 503, never 500.
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
     async def database_down(request: Request, error: Exception) -> JSONResponse:
         log.error("database.unavailable", error=type(error).__name__)
         return problem(503, "Service unavailable", "the database is not reachable; try again shortly",

@@ -108,7 +108,7 @@ def ensure(name: str, view_class: type[V], env: dict[str, str]) -> int:
             if conn.execute("SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = %s",
                             (env.get("POSTGRES_SCHEMA") or "public", name + suffix)).fetchone():
                 conn.execute(SQL("DROP TABLE {0}.{1}").format(_schema(env), Identifier(name + suffix)))
-        construct(physical(name, 1), view_class, {**env, "POSTGRES_POOL_SIZE": "1"}, create=True).datastore.close()
+        construct(physical(name, 1), view_class, env, create=True).datastore.close()
         _point(conn, env, name, 1)
         return 1
 

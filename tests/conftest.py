@@ -76,7 +76,7 @@ def schema(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str, schema: str) -> Settings:
     return Settings(DATABASE_URL=database_url, POSTGRES_SCHEMA=schema, WAAKVLAM_DEMO=True,
-                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=5, WAAKVLAM_KEK=TEST_KEK)
+                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=8, WAAKVLAM_KEK=TEST_KEK)
 
 
 @pytest.fixture

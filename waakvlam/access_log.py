@@ -63,6 +63,7 @@ from domain.erasure import REDACTED, Sealer, seal, unseal
 from domain.staff import CARE_ROLES
 from projections.consents import consented, consents_of
 from projections.versions import connect
+from waakvlam.pool import borrowed, datastore_for
 from waakvlam.store import KEYS_TABLE
 
 TABLE = "access_log"
@@ -314,6 +315,7 @@ class AccessLog:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._sealer = Sealer.of(env)  # emergency reasons are sealed with the household's data key
+        self._store = datastore_for(env)  # reads borrow from the process's pool; the writer has its own connection
         with connect(env) as conn:
             create_tables(conn, self.schema)
         if enabled:
@@ -336,6 +338,7 @@ class AccessLog:
             self._wake.set()
             self._thread.join(timeout=30)
             self._thread = None
+        self._store.close()
 
     def _write(self) -> None:
         """Every FLUSH_SECONDS (or at once when asked to flush), write what has queued: the writer does not
@@ -394,6 +397,6 @@ class AccessLog:
             params.append(until)
         query = SQL("SELECT * FROM {0} WHERE {1} ORDER BY seq LIMIT %s").format(
             _table(self.schema), SQL(" AND ").join(where))
-        with connect(self.env) as conn, conn.cursor(row_factory=dict_row) as curs:
+        with borrowed(self._store) as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(query, [*params, limit])
             return opened_reasons(conn, self.schema, self._sealer, curs.fetchall())

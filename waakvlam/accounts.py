@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
@@ -22,9 +24,9 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
-from projections.versions import conninfo
+from waakvlam.pool import borrowed, datastore_for
 
 SESSION_PREFIX = "wvs_"
 UNAVAILABLE = (psycopg.OperationalError, PoolTimeout)  # the accounts' database is not reachable
@@ -83,24 +85,26 @@ class Accounts:
         self.window = timedelta(seconds=window_seconds)
         self.hasher = hasher or PasswordHasher()
         self._dummy: str | None = None  # made on first use: hashing costs time and memory
-        self._pool: ConnectionPool | None = None
+        self._store: Any = None  # a share of the process's pool, opened on first use
         self._lock = Lock()
 
     # ---- plumbing -------------------------------------------------------------------
 
-    def _connection(self) -> Any:
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection of the process's pool (waakvlam/pool.py), with plain tuple rows while we hold it."""
         with self._lock:
-            if self._pool is None:
-                pool = ConnectionPool(conninfo(self.env), min_size=1, max_size=4, open=True, timeout=5,
-                                      kwargs={"autocommit": True, "connect_timeout": 5})
+            if self._store is None:
+                store = datastore_for(self.env)
                 try:
-                    with pool.connection() as conn:
+                    with borrowed(store) as conn:
                         self._create_tables(conn)
                 except BaseException:
-                    pool.close()
+                    store.close()
                     raise
-                self._pool = pool
-        return self._pool.connection()
+                self._store = store
+        with borrowed(self._store) as conn:
+            yield conn
 
     def _sql(self, text: str) -> Any:
         return SQL(text).format(schema=self.schema)
@@ -125,9 +129,9 @@ class Accounts:
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     # ---- accounts -------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, s
     """The environment the `eventsourcing` library reads its PostgreSQL settings from."""
     params = conninfo_to_dict(url or database_url(settings))
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "waakvlam.pool:SharedPoolFactory",  # one pool per process (waakvlam/pool.py)
         "APPLICATION_RECORDER_TOPIC": "waakvlam.store:IdempotentRecorder",
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "localhost"),
@@ -50,7 +50,7 @@ def eventsourcing_env(settings: Settings, url: str | None = None) -> dict[str, s
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_SCHEMA": settings.postgres_schema,
         "POSTGRES_POOL_SIZE": str(settings.pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": "0",  # the pool's size is the process's budget: it never grows past it
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",

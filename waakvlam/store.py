@@ -15,6 +15,7 @@ first answer, also when the first attempt's response was lost on the way back.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from queue import Empty
 from typing import Any
@@ -28,6 +29,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.application import Idempotency
 from domain.errors import DuplicateRequest
+from waakvlam import listener
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
 KEYS_TABLE = "household_keys"  # data keys per aggregate (domain/erasure.py), wrapped; NULL once destroyed
@@ -56,6 +58,17 @@ class PollingSubscription(PostgresSubscription):
             batch.extend(self._notifications[self._notifications_index:end])
             self._notifications_index = end
         return batch
+
+    def _listen(self) -> None:
+        """The library holds a pooled connection for LISTEN per subscription; here the process's one
+        listener for the channel wakes us (waakvlam/listener.py), and this thread only waits to stop."""
+        conninfo, channel = listener.conninfo_of(self._recorder.datastore), self._recorder.channel_name
+        listener.register(conninfo, channel, self._has_been_notified)
+        try:
+            while not self._has_been_stopped and not self._thread_error:
+                time.sleep(0.1)
+        finally:
+            listener.unregister(conninfo, channel, self._has_been_notified)
 
     def _loop_on_pull(self) -> None:
         try:

@@ -84,7 +84,8 @@ def run() -> None:
                 if runner is None:
                     lease = leases.get(name)
                     if lease is None or lease.name != lease_name(env, table_of(name, wanted)):
-                        lease = leases[name] = Lease(versions.conninfo(env), lease_name(env, table_of(name, wanted)))
+                        lease = leases[name] = Lease(versions.conninfo(env), lease_name(env, table_of(name, wanted)),
+                                                     shared=True)
                     if lease.try_acquire():
                         try:
                             runners[name] = BatchRunner(projection_class=projection, view_class=view, env=env,

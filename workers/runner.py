@@ -32,9 +32,6 @@ BATCH = 2000  # the most events one live transaction folds
 REBUILD_BATCH = 100_000  # events folded per transaction by a rebuild
 READ_PAGE = 10_000  # events read from the store per query by a rebuild
 RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0, 5.0, 5.0, 10.0, 10.0, 10.0)  # seconds between attempts at one batch
-# A runner writes from one thread and reads from another: two connections each for
-# its view and its application, not the API's pool size (which opens that many at once).
-SMALL_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
 
 
 def application_class(projection: type) -> type:
@@ -44,7 +41,7 @@ def application_class(projection: type) -> type:
 class BatchRunner(BaseProjectionRunner[Any]):
     def __init__(self, *, projection_class: type, view_class: type, env: dict[str, str],
                  version: int | None = None) -> None:
-        name, env = projection_class.name, {**env, **SMALL_POOL}
+        name = projection_class.name
         if versions.versioned(view_class):
             self.version: int | None = version or versions.ensure(name, view_class, env)
             self.table = versions.physical(name, self.version)
@@ -135,7 +132,7 @@ def catch_up(projection_class: type, view: Any, env: dict[str, str], *, batch: i
     """Feed `view` every event after its position until none is left, `batch` events per transaction
     (read `page` at a time); the count. A large batch touches each household's row once for many of its
     events: in a store of 20,000 households, 5,000 events touch 4,000 rows, 100,000 events 20,000."""
-    app = application_class(projection_class)(env={**env, **SMALL_POOL})
+    app = application_class(projection_class)(env=env)
     projection = projection_class(view=view)
     done = 0
     try:
@@ -175,7 +172,7 @@ def rebuild(projection_class: type, view_class: type, env: dict[str, str], *, ba
             versions.drop(name, left_over, env)  # an interrupted rebuild's: start afresh
         version = max([*versions.stored_versions(name, env), previous]) + 1
         started = time.perf_counter()
-        view = versions.construct(versions.physical(name, version), view_class, {**env, **SMALL_POOL}, create=True)
+        view = versions.construct(versions.physical(name, version), view_class, env, create=True)
         try:
             events = catch_up(projection_class, view, env, batch=batch, progress=progress)
             # What arrived while the bulk was written is little: fold it too, then switch.

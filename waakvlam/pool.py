@@ -1,0 +1,124 @@
+"""One connection pool per process: every application and view of a process draws from it.
+
+The `eventsourcing` library gives each application and each view its own datastore, and so its
+own pool: an API process with seven views held seven pools, and a projection worker two pools
+per projection, which exhausted PostgreSQL's connections at the defaults (issue 10). Here the
+library's factory is kept, but the datastore it makes is swapped for a handle on the process's
+one datastore for that database and schema. A handle's `close()` lets go of its share; the pool
+closes with the last handle.
+
+The pool's size is the process's budget (`WAAKVLAM_POOL_SIZE`): a request or a batch waits up to
+`POSTGRES_CONNECT_TIMEOUT` seconds for a free connection, then fails with `PoolTimeout`, which the
+API answers with 503 and Retry-After (api/problems.py). Connections that must stay open for the
+life of something (a subscription's LISTEN, a lease) are not taken from the pool: `dedicated()`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row, tuple_row
+
+_lock = threading.Lock()
+_shared: dict[tuple[str, ...], _Entry] = {}
+
+
+class _Entry:
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.handles = 0
+
+
+class SharedDatastore(PostgresDatastore):
+    """A share of a process-wide datastore: the same pool, schema and settings; closing it closes the
+    pool only when it is the last share."""
+
+    _key: tuple[str, ...]
+    _closed: bool
+
+    def close(self) -> None:
+        with _lock:
+            if getattr(self, "_closed", True):
+                return
+            self._closed = True
+            entry = _shared.get(self._key)
+            if entry is None:
+                return
+            entry.handles -= 1
+            if entry.handles == 0:
+                del _shared[self._key]
+                entry.datastore.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _key(datastore: PostgresDatastore) -> tuple[str, ...]:
+    kwargs = datastore.pool.kwargs
+    return (str(kwargs.get("host")), str(kwargs.get("port")), str(kwargs.get("dbname")), str(kwargs.get("user")),
+            datastore.schema)
+
+
+def share(datastore: PostgresDatastore) -> SharedDatastore:
+    """A share of the process's datastore for `datastore`'s database and schema (which becomes it, the
+    first time; a later one is dropped unopened)."""
+    key = _key(datastore)
+    with _lock:
+        entry = _shared.get(key)
+        if entry is None:
+            entry = _shared[key] = _Entry(datastore)
+        elif entry.datastore is not datastore:
+            datastore.pool.close()  # never opened: it holds no connection
+        entry.handles += 1
+        handle = SharedDatastore.__new__(SharedDatastore)
+        handle.__dict__.update(entry.datastore.__dict__)  # the same pool and type caches, by reference
+        handle._key, handle._closed = key, False
+        return handle
+
+
+def pools() -> dict[tuple[str, ...], tuple[int, int]]:
+    """The open shared pools of this process: (max size, shares) for each database and schema."""
+    with _lock:
+        return {key: (entry.datastore.pool.max_size, entry.handles) for key, entry in _shared.items()}
+
+
+class SharedPoolFactory(PostgresFactory):
+    """The library's PostgreSQL factory, on the process's one pool (PERSISTENCE_MODULE names it)."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self.datastore = share(self.datastore)
+
+
+def datastore_for(env: dict[str, str]) -> SharedDatastore:
+    """A share of the process's datastore for the database and schema `env` names (for code that is
+    no application or view of the library, such as the local accounts and the access log's reads)."""
+    from eventsourcing.utils import Environment
+
+    return SharedPoolFactory(Environment("", {**os.environ, **env})).datastore
+
+
+@contextmanager
+def borrowed(store: PostgresDatastore) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of the store's pool (autocommit), with psycopg's plain tuple rows while it is held."""
+    store.pool.open(wait=False)
+    with store.pool.connection() as conn:
+        conn.row_factory = tuple_row
+        try:
+            yield conn
+        finally:
+            conn.row_factory = dict_row  # as the library's recorders expect it
+
+
+def dedicated(datastore: PostgresDatastore, application_name: str) -> psycopg.Connection[Any]:
+    """A connection of its own to the datastore's database, outside the pool (autocommit)."""
+    kwargs = {k: v for k, v in datastore.pool.kwargs.items() if k != "row_factory"}
+    return psycopg.connect(make_conninfo(**{k: v for k, v in kwargs.items() if v not in (None, "")}),
+                           autocommit=True, connect_timeout=5, application_name=application_name)
