@@ -26,7 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
-from waakvlam.pool import borrowed, datastore_for
+from waakvlam.pool import SharedDatastore, borrowed, datastore_for
 
 SESSION_PREFIX = "wvs_"
 UNAVAILABLE = (psycopg.OperationalError, PoolTimeout)  # the accounts' database is not reachable
@@ -85,7 +85,7 @@ class Accounts:
         self.window = timedelta(seconds=window_seconds)
         self.hasher = hasher or PasswordHasher()
         self._dummy: str | None = None  # made on first use: hashing costs time and memory
-        self._store: Any = None  # a share of the process's pool, opened on first use
+        self._store: SharedDatastore | None = None  # a share of the process's pool, opened on first use
         self._lock = Lock()
 
     # ---- plumbing -------------------------------------------------------------------

@@ -10,7 +10,6 @@ poll (waakvlam/store.py), so a missed notification delays them by a second, neve
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
@@ -62,16 +61,3 @@ def unregister(conninfo: str, channel: str, waiter: threading.Event) -> None:
         if not entry.waiters:
             del _channels[(conninfo, channel)]
             entry.stopping.set()
-
-
-def listening() -> dict[tuple[str, str], int]:
-    """The channels this process listens on, and how many subscriptions each wakes."""
-    with _lock:
-        return {key: len(entry.waiters) for key, entry in _channels.items()}
-
-
-def conninfo_of(datastore: Any) -> str:
-    from psycopg.conninfo import make_conninfo
-
-    kwargs = {k: v for k, v in datastore.pool.kwargs.items() if k != "row_factory" and v not in (None, "")}
-    return make_conninfo(**kwargs)

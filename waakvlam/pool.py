@@ -10,7 +10,7 @@ closes with the last handle.
 The pool's size is the process's budget (`WAAKVLAM_POOL_SIZE`): a request or a batch waits up to
 `POSTGRES_CONNECT_TIMEOUT` seconds for a free connection, then fails with `PoolTimeout`, which the
 API answers with 503 and Retry-After (api/problems.py). Connections that must stay open for the
-life of something (a subscription's LISTEN, a lease) are not taken from the pool: `dedicated()`.
+life of something (the process's LISTEN, its leases) are not taken from the pool: `conninfo_of()`.
 """
 
 from __future__ import annotations
@@ -83,12 +83,6 @@ def share(datastore: PostgresDatastore) -> SharedDatastore:
         return handle
 
 
-def pools() -> dict[tuple[str, ...], tuple[int, int]]:
-    """The open shared pools of this process: (max size, shares) for each database and schema."""
-    with _lock:
-        return {key: (entry.datastore.pool.max_size, entry.handles) for key, entry in _shared.items()}
-
-
 class SharedPoolFactory(PostgresFactory):
     """The library's PostgreSQL factory, on the process's one pool (PERSISTENCE_MODULE names it)."""
 
@@ -117,8 +111,7 @@ def borrowed(store: PostgresDatastore) -> Iterator[psycopg.Connection[Any]]:
             conn.row_factory = dict_row  # as the library's recorders expect it
 
 
-def dedicated(datastore: PostgresDatastore, application_name: str) -> psycopg.Connection[Any]:
-    """A connection of its own to the datastore's database, outside the pool (autocommit)."""
-    kwargs = {k: v for k, v in datastore.pool.kwargs.items() if k != "row_factory"}
-    return psycopg.connect(make_conninfo(**{k: v for k, v in kwargs.items() if v not in (None, "")}),
-                           autocommit=True, connect_timeout=5, application_name=application_name)
+def conninfo_of(datastore: PostgresDatastore) -> str:
+    """The connection string of the datastore's database, for a connection outside its pool."""
+    kwargs = datastore.pool.kwargs
+    return make_conninfo(**{k: v for k, v in kwargs.items() if k != "row_factory" and v not in (None, "")})

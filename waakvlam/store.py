@@ -30,6 +30,7 @@ from psycopg.sql import SQL, Identifier
 from domain.application import Idempotency
 from domain.errors import DuplicateRequest
 from waakvlam import listener
+from waakvlam.pool import conninfo_of
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
 KEYS_TABLE = "household_keys"  # data keys per aggregate (domain/erasure.py), wrapped; NULL once destroyed
@@ -62,7 +63,7 @@ class PollingSubscription(PostgresSubscription):
     def _listen(self) -> None:
         """The library holds a pooled connection for LISTEN per subscription; here the process's one
         listener for the channel wakes us (waakvlam/listener.py), and this thread only waits to stop."""
-        conninfo, channel = listener.conninfo_of(self._recorder.datastore), self._recorder.channel_name
+        conninfo, channel = conninfo_of(self._recorder.datastore), self._recorder.channel_name
         listener.register(conninfo, channel, self._has_been_notified)
         try:
             while not self._has_been_stopped and not self._thread_error:

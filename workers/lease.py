@@ -53,6 +53,8 @@ class _Session:
                 return False
             if acquired:
                 self.held.add(name)
+            elif not self.held:
+                self._lost()  # nothing held: no connection kept (a standby connects again to try)
             return bool(acquired)
 
     def still_held(self, name: str) -> bool:
