@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 
 from domain.application import Households, Outcome
 from domain.household import Household
+from domain.values import local_date
 
 YEARS_AFTER_PROVISION = 15
 YEARS_WITHOUT_PROVISION = 5
@@ -53,7 +54,7 @@ class Expired:
 
 
 def years_after(moment: datetime, years: int) -> date:
-    day = moment.astimezone(UTC).date()
+    day = local_date(moment)  # the Dutch date the household was closed on
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
@@ -99,7 +100,7 @@ def _states(households: Households) -> Iterator[tuple[UUID, _State]]:
 
 def due(households: Households, today: date | None = None) -> list[Expired]:
     """The closed households past their retention term on `today`, the longest-closed first."""
-    today = today or datetime.now(UTC).date()
+    today = today or local_date(datetime.now(UTC))
     found = []
     for household_id, state in _states(households):
         if state.status != "closed" or state.closed_at is None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from domain.values import ClosureReason, ContactKind, Intensity, LifeDomain, Phase, SupportLevel, Urgency
+from domain.values import ClosureReason, ContactKind, Intensity, LifeDomain, Phase, SupportLevel, Urgency, local_date
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=10_000)]
@@ -64,7 +64,7 @@ class Command(BaseModel):
 
 def _days_from_today(days: int, *, at: str | None = None) -> str:
     """Example dates relative to the day the service started, so examples stay valid."""
-    day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    day = (local_date(datetime.now(UTC)) + timedelta(days=days)).isoformat()
     return f"{day}T{at}" if at else day
 
 

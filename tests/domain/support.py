@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from domain.application import Households
 from domain.household import Household
+from domain.values import local_date
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 ACTOR = "ann.generalist"
@@ -24,7 +25,7 @@ DAYS_BETWEEN_CHECK_INS = {"crisis": 2, "intensief": 7, "licht": 14, "waakvlam": 
 
 # Households in these stories are registered well in the past, at 10:00 UTC,
 # which is the same calendar day in Amsterdam (11:00 or 12:00).
-START = datetime.combine(datetime.now(UTC).date() - timedelta(days=200), time(10), tzinfo=UTC)
+START = datetime.combine(local_date(datetime.now(UTC)) - timedelta(days=200), time(10), tzinfo=UTC)
 
 
 def day(n: float) -> datetime:

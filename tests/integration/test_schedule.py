@@ -6,6 +6,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from domain.values import local_date
 from projections.schedule import ScheduleProjection, ScheduleView, replay
 from projections.versions import open_reader
 
@@ -64,7 +65,8 @@ def test_the_list_is_overdue_first_and_filters_by_team_coordinator_and_horizon(h
     ids = [_story(households, n) for n in range(30)]
     _caught_up(schedule_worker, households)
     view = open_reader(ScheduleProjection.name, ScheduleView, env)
-    far = date.today() + timedelta(days=400)
+    today = local_date(datetime.now(UTC))
+    far = today + timedelta(days=400)
 
     everything, cursor = view.page(until=far, limit=500)
     assert cursor is None
@@ -74,8 +76,8 @@ def test_the_list_is_overdue_first_and_filters_by_team_coordinator_and_horizon(h
     assert closed.isdisjoint(row.household_id for row in everything)
     assert len(everything) == 27
 
-    soon, _ = view.page(until=date.today(), team="Team 1", limit=500)
-    assert soon and all(row.team == "Team 1" and row.due <= date.today() for row in soon)
+    soon, _ = view.page(until=today, team="Team 1", limit=500)
+    assert soon and all(row.team == "Team 1" and row.due <= today for row in soon)
     mine = view.open_for("coord2")
     assert mine and all(row.coordinator == "coord2" for row in mine)
 
@@ -89,11 +91,23 @@ def test_the_list_is_overdue_first_and_filters_by_team_coordinator_and_horizon(h
     view.datastore.close()
 
 
+def _last_change_to_winter_time() -> datetime:
+    """01:00 UTC on the last Sunday of October, the latest one that has passed (the domain refuses the future)."""
+    now = datetime.now(UTC)
+    for year in (now.year, now.year - 1):
+        sunday = date(year, 10, 31) - timedelta(days=(date(year, 10, 31).weekday() + 1) % 7)
+        change = datetime.combine(sunday, datetime.min.time(), tzinfo=UTC).replace(hour=1)
+        if change <= now:
+            return change
+    raise AssertionError("unreachable")
+
+
 def test_a_check_in_planned_across_the_change_to_winter_time_falls_on_the_dutch_date(households, schedule_worker):
-    # 22:30 UTC on 24 October 2026 is already 25 October in Amsterdam (summer time, +2);
+    # 22:30 UTC on the Saturday is already Sunday in Amsterdam (summer time, +2);
     # the clocks go back that night. The due date counts Dutch calendar days.
-    registered = datetime(2026, 10, 24, 22, 30, tzinfo=UTC)
+    change = _last_change_to_winter_time()
+    registered = change - timedelta(hours=2, minutes=30)
     household = households.register(actor="anna", label="Fam. Winter", team="Team 0", intensity="licht",
                                      occurred_at=registered).household_id
     _caught_up(schedule_worker, households)
-    assert schedule_worker.view.all_rows()[household].due == date(2026, 10, 25) + timedelta(days=14)
+    assert schedule_worker.view.all_rows()[household].due == change.date() + timedelta(days=14)
