@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint demo worker api clean
+.PHONY: run test test-clocks test-every-clock bench lint demo worker api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,41 @@ $(STAMP): pyproject.toml
 ## run: start the API, the projection worker and the reminder worker on the embedded PostgreSQL, with demo data
 # `make run` is the demo (demo tokens, demo data) unless WAAKVLAM_DEMO says otherwise.
 run: $(STAMP)
-	WAAKVLAM_DEMO=$${WAAKVLAM_DEMO:-true} $(BIN)/waakvlam run
+	@WAAKVLAM_DEMO=$${WAAKVLAM_DEMO:-true} WAAKVLAM_LOG_LEVEL=$${WAAKVLAM_LOG_LEVEL:-WARNING} $(BIN)/waakvlam run
 
 ## test: pass the tests (embedded PostgreSQL, or DATABASE_URL when set)
 test: $(STAMP)
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-clocks
+
+# The tests whose answers depend on the date, re-run with the clock fixed where "the UTC date is the
+# Dutch date" and "a day has 24 hours" fail (tests/clock.py names the moments; issue 15).
+CLOCK_TESTS := tests/domain/test_check_ins.py tests/domain/test_times.py tests/domain/test_schedule_history.py \
+	tests/domain/test_reminder_rules.py tests/api/test_schedule.py tests/api/test_calendar.py \
+	tests/integration/test_schedule.py tests/integration/test_reminders.py tests/integration/test_retention.py
+DATE_TESTS := $(addprefix tests/api/test_,schedule.py calendar.py course.py signals.py notifications.py care.py \
+	households.py plan.py authentication.py access_log.py) \
+	$(addprefix tests/integration/test_,schedule.py reminders.py retention.py accounts.py plan.py timeline.py \
+	signal_inbox.py caseload_projection.py)
+CLOCKS_IN_MAKE_TEST := after-midnight-summer fall-back new-years-night leap-day
+EVERY_CLOCK := late-evening-winter after-midnight-winter after-midnight-summer late-evening-summer spring-forward \
+	spring-forward-eve fall-back fall-back-next-evening new-years-eve new-years-night leap-day leap-day-night
+
+## test-clocks: the date tests at a few fixed moments (part of `make test`)
+test-clocks: $(STAMP)
+	@for moment in $(CLOCKS_IN_MAKE_TEST); do \
+		echo "clock fixed at $$moment"; \
+		WAAKVLAM_TEST_CLOCK=$$moment $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS) || exit 1; \
+	done
+
+## test-every-clock: every test that touches dates, at every named moment (slow: about an hour)
+test-every-clock: $(STAMP)
+	@failed=""; for moment in $${MOMENTS:-$(EVERY_CLOCK)}; do \
+		echo "clock fixed at $$moment"; \
+		WAAKVLAM_TEST_CLOCK=$$moment $(BIN)/pytest -q -p no:cacheprovider tests/domain $(DATE_TESTS) \
+			|| failed="$$failed $$moment"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed at:$$failed"; exit 1; fi
 
 ## bench: run the benchmarks and print their figures
 bench: $(STAMP)

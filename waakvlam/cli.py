@@ -20,8 +20,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
-from waakvlam.settings import get_settings
+from waakvlam.settings import Settings, get_settings
 
 
 def _share_database() -> None:
@@ -59,22 +60,33 @@ def load_demo_if_empty() -> int:
 def _ensure_demo_accounts(env: dict[str, str]) -> None:
     """The demo users' local accounts (anna, bram, carla, dirk, petra), each with the demo password; also on a
     store that was filled before accounts existed. Accounts that exist are left alone."""
-    from waakvlam.accounts import DEMO_PASSWORD, Accounts
+    from waakvlam.accounts import Accounts
 
     accounts = Accounts(env)
     try:
-        if accounts.ensure_demo_accounts():
-            print(f"Demo users may log in (POST /api/login) with the password {DEMO_PASSWORD!r}.", flush=True)
+        accounts.ensure_demo_accounts()  # `waakvlam run` lists them when it has started
     finally:
         accounts.close()
 
 
-def api() -> None:
+def api(on_started: Callable[[], None] | None = None) -> None:
+    """Serve the API here; `on_started` is called once it accepts connections."""
+    import time
+
     import uvicorn
 
+    os.environ["PGAPPNAME"] = "waakvlam api"  # whose connections they are, in pg_stat_activity
     settings = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    server = uvicorn.Server(uvicorn.Config("api.main:create_app", factory=True, host=settings.host,
+                                           port=settings.port, log_level="warning", access_log=False))
+    if on_started is not None:
+        def announce() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.05)
+            if server.started:
+                on_started()
+        threading.Thread(target=announce, name="announce", daemon=True).start()
+    server.run()
 
 
 def worker() -> None:
@@ -112,8 +124,6 @@ def _start_mail_sink() -> subprocess.Popen[bytes] | None:
     os.environ.update({"WAAKVLAM_SMTP_HOST": "127.0.0.1", "WAAKVLAM_SMTP_PORT": str(settings.mail_sink_port),
                        "WAAKVLAM_SMTP_SECURITY": "none"})
     get_settings.cache_clear()
-    print(f"Demo mail is not sent: each mail is kept as a file in {(settings.data_dir / 'mail').resolve()}"
-          f" (ls {settings.data_dir / 'mail'}).", flush=True)
     return process
 
 
@@ -173,12 +183,42 @@ class Supervisor(threading.Thread):
                 _stop(process)
 
 
+def _started_block(settings: Settings, *, mail_kept: bool) -> str:
+    """The one block `waakvlam run` ends its start-up with: where it is, who may log in, where mail goes."""
+    from waakvlam.accounts import DEMO_PASSWORD, DEMO_USERS
+
+    address = settings.base_url.rstrip("/")
+    lines = ["", f"Waakvlam is running at {address}  (API documentation: {address}/docs)"]
+    if settings.demo:
+        lines.append(f"Demo users: log in with the password {DEMO_PASSWORD!r}, or send 'Authorization: Bearer "
+                     "dev-<name>':")
+        lines += [f"  {name:<8} {role:<16} {team or ''}" for name, (role, team) in DEMO_USERS.items()]
+    if mail_kept:
+        lines.append(f"Demo mail is not sent: each mail is kept as a file in {(settings.data_dir / 'mail').resolve()}")
+    elif settings.smtp_host:
+        lines.append(f"Mail goes out through {settings.smtp_host}:{settings.smtp_port}")
+    lines.append("Ctrl-C stops.")
+    return "\n".join(lines)
+
+
+def _refuse_if_too_few_connections() -> None:
+    from waakvlam.budget import shortfall
+    from waakvlam.database import database_url
+
+    settings = get_settings()
+    problem = shortfall(settings, database_url(settings))
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
 def run() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
     # that runs our clean-up (stop the workers, stop the embedded database).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     _share_database()
     settings = get_settings()
+    _refuse_if_too_few_connections()
     if "WAAKVLAM_BASE_URL" not in os.environ:  # links in mails and the calendar feed lead here
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         os.environ["WAAKVLAM_BASE_URL"] = f"http://{host}:{settings.port}"
@@ -194,9 +234,7 @@ def run() -> None:
             supervisor.start_process("mail sink", sink.args, sink)  # type: ignore[arg-type]
         supervisor.start_process("reminder worker", [sys.executable, "-m", "workers.reminders"])
         supervisor.start()
-        print(f"Waakvlam is running on http://{settings.host}:{settings.port} (API docs at /docs). Ctrl-C stops.",
-              flush=True)
-        api()
+        api(on_started=lambda: print(_started_block(get_settings(), mail_kept=sink is not None), flush=True))
     finally:
         supervisor.stop()
 

@@ -23,6 +23,13 @@ _embedded: dict[Path, Any] = {}
 
 def embedded_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL in `data_dir`; return its URL."""
+    import logging
+    import warnings
+
+    # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (a root shell, CI) and falls back to /tmp,
+    # which is fine here; and pgserver logs every pg_ctl call's output at INFO. Neither is for the user.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     import pgserver  # imported late: deployments with DATABASE_URL never need it
 
     data_dir = data_dir.resolve()

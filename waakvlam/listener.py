@@ -14,6 +14,8 @@ import threading
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from waakvlam.pool import connection_name
+
 RECONNECT_PAUSE = 1.0
 
 
@@ -29,7 +31,7 @@ class _Channel:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5,
-                                     application_name="waakvlam listen") as conn:
+                                     application_name=connection_name("listen")) as conn:
                     conn.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
                     while not self.stopping.is_set():
                         for _ in conn.notifies(timeout=0.1, stop_after=1):

@@ -111,6 +111,13 @@ def borrowed(store: PostgresDatastore) -> Iterator[psycopg.Connection[Any]]:
             conn.row_factory = dict_row  # as the library's recorders expect it
 
 
+def connection_name(purpose: str) -> str:
+    """`application_name` for a connection outside the pool: the process's name (PGAPPNAME, which the
+    pool's connections carry as they are) and what the connection is for, so pg_stat_activity shows
+    whose every connection is."""
+    return f"{os.environ.get('PGAPPNAME', 'waakvlam')} {purpose}"
+
+
 def conninfo_of(datastore: PostgresDatastore) -> str:
     """The connection string of the datastore's database, for a connection outside its pool."""
     kwargs = datastore.pool.kwargs

@@ -19,7 +19,11 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".data"), alias="WAAKVLAM_DATA_DIR")
     postgres_schema: str = Field(default="public", alias="POSTGRES_SCHEMA")
-    pool_size: int = Field(default=10, alias="WAAKVLAM_POOL_SIZE", ge=1, le=200)
+    pool_size: int = Field(default=10, alias="WAAKVLAM_POOL_SIZE", ge=1, le=200,
+                           description="Connections of an API process's pool (its requests, views and services).")
+    worker_pool_size: int = Field(default=4, alias="WAAKVLAM_WORKER_POOL_SIZE", ge=1, le=200,
+                                  description="Connections of the projection worker's pool, shared by its "
+                                              "projections (each writes in batches, one at a time).")
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     demo: bool = Field(default=False, alias="WAAKVLAM_DEMO",

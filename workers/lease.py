@@ -14,6 +14,8 @@ import threading
 
 import psycopg
 
+from waakvlam.pool import connection_name
+
 
 def lease_name(env: dict[str, str], table: str) -> str:
     """The lease of whoever writes `table` (in the environment's schema)."""
@@ -45,7 +47,7 @@ class _Session:
                 if self.conn is None or self.conn.closed:
                     self._lost()
                     self.conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5,
-                                                application_name="waakvlam leases")
+                                                application_name=connection_name("leases"))
                 (acquired,) = self.conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
                                                 (name,)).fetchone()
             except psycopg.Error:

@@ -47,10 +47,11 @@ def table_of(name: str, version: int | None) -> str:
 
 
 def run() -> None:
+    os.environ["PGAPPNAME"] = "waakvlam projections"  # whose connections they are, in pg_stat_activity
     settings = get_settings()
     configure_logging(settings.log_level)
     log = structlog.get_logger("worker")
-    env = eventsourcing_env(settings)
+    env = {**eventsourcing_env(settings), "POSTGRES_POOL_SIZE": str(settings.worker_pool_size)}
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

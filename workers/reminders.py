@@ -91,8 +91,10 @@ from projections.notifications import (
     insert_statement,
 )
 from waakvlam import mail
+from waakvlam.budget import REMINDER_POOL  # the worker's pool; besides it, two connections of its own
 from waakvlam.database import eventsourcing_env
 from waakvlam.logs import configure_logging
+from waakvlam.pool import connection_name
 from waakvlam.settings import Settings, get_settings
 from waakvlam.store import KEYS_TABLE
 from workers.outbox import SCHEDULE, create_tables, mail_aad, qualified
@@ -103,7 +105,6 @@ MAIL_RETENTION = timedelta(days=30)
 PURGE_EVERY = 3600.0  # seconds
 RETRY_FIRST, RETRY_MAX = 30.0, 3600.0  # seconds before a failed mail is tried again (doubling)
 MAX_ATTEMPTS = 20  # then a mail is given up as failed
-REMINDER_POOL = 2  # the worker's pool (its application's reads); besides it, two connections of its own
 SWEEP_WINDOW = timedelta(hours=1)  # each cycle looks this far back for households forgotten since
 IDLE_IN_TRANSACTION = "60s"  # a hung worker's mail lock is released after this (longer than the SMTP timeout)
 
@@ -185,7 +186,7 @@ class ReminderWorker:
 
     def _connect(self, *, synchronous: bool) -> psycopg.Connection[Any]:
         conn = psycopg.connect(versions.conninfo(self.env), autocommit=True, connect_timeout=5,
-                               application_name="waakvlam reminders", row_factory=dict_row)
+                               application_name=connection_name("mail"), row_factory=dict_row)
         conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
         if not synchronous:
             conn.execute("SET synchronous_commit = off")
@@ -375,6 +376,7 @@ def _chunks(items: Iterable[Decision], size: int) -> Iterator[list[Decision]]:
 
 
 def run() -> None:
+    os.environ["PGAPPNAME"] = "waakvlam reminders"  # whose connections they are, in pg_stat_activity
     settings = get_settings()
     configure_logging(settings.log_level)
     log = structlog.get_logger("reminders")

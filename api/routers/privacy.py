@@ -37,7 +37,8 @@ def _export(request: Request, households: Households, household_id: UUID) -> dic
     accesses = [item.model_dump(mode="json")
                 for item in household_view(access_log.entries(household_id, limit=None))] if access_log else []
     events = households.history(household_id)
-    entries = household_history(households, household_id)
+    # Two reads of the store: a change recorded between them is left for the next export (both are oldest first).
+    entries = household_history(households, household_id)[:len(events)]
     signals = []
     for signal_id in linked_signals(events):
         try:
