@@ -49,7 +49,12 @@ DEMO_TOKENS = {
     "dev-bram": Principal("bram", "coordinator", TEAM),
     "dev-carla": Principal("carla", "team_lead", TEAM),
     "dev-dirk": Principal("dirk", "privacy_officer"),
-    "dev-petra": Principal("petra", "partner"),
+    "dev-petra": Principal("petra", "partner"),  # a housing corporation, for the whole municipality
+    # The other partners (waakvlam/demo.py PARTNERS): one account per kind, with the team of its neighbourhood.
+    "dev-hanna": Principal("hanna", "partner", "Wijkteam Centrum"),  # home care
+    "dev-sofie": Principal("sofie", "partner", TEAM),  # a school
+    "dev-gijs": Principal("gijs", "partner", "Wijkteam Zuid"),  # a GP practice
+    "dev-wouter": Principal("wouter", "partner", TEAM),  # the wijkagent (police)
     # Issue 5's route x role table (tests/api/test_authorisation.py): an administrator, and people of another team.
     "dev-admin": Principal("admin", "administrator"),
     "dev-kees": Principal("kees", "generalist", "Wijkteam Zuid"),

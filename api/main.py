@@ -42,13 +42,15 @@ Every write answers with the household's new `version` (also its `ETag`) and the
 pass `?after=<position>` to a list to read your own write. Send `If-Match` to write only on the version
 you saw, and `Idempotency-Key` to make a retry safe. Errors are `application/problem+json`.
 
-Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`, and `dev-petra`:
-a partner's account (a housing corporation), which may report signals (`POST /api/signals`) and see the
-status of its own reports, and nothing else (every other route answers 403). `dev-admin` (an administrator:
-the staff registry, `/api/staff`) and `dev-kees`, `dev-ruben`, `dev-ingrid` (generalist, coordinator and team
-lead of Wijkteam Zuid) show who may see what: a wijkteam sees its own households; outside one's team only by
-emergency access, the header `X-Emergency-Access: <reason>`, which is allowed, logged and flagged. Every read
-and change of household data is in the NEN 7513 access log (`GET /api/households/{id}/access-log`).
+Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`, and the partners'
+accounts `dev-petra` (a housing corporation), `dev-hanna` (home care, Centrum), `dev-sofie` (a school, Noord),
+`dev-gijs` (a GP, Zuid) and `dev-wouter` (the wijkagent, Noord): a partner may report signals
+(`POST /api/signals`) and see the status of its own reports, and nothing else (every other route answers 403).
+`dev-admin` (an administrator: the staff registry, `/api/staff`) and `dev-kees`, `dev-ruben`, `dev-ingrid`
+(generalist, coordinator and team lead of Wijkteam Zuid) show who may see what: a wijkteam sees its own
+households; outside one's team only by emergency access, the header `X-Emergency-Access: <reason>`, which is
+allowed, logged and flagged. Every read and change of household data is in the NEN 7513 access log
+(`GET /api/households/{id}/access-log`).
 """
 
 

@@ -14,6 +14,9 @@ some thirty command/event pairs, and its rules read best side by side.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -82,11 +85,35 @@ def new_id() -> str:
     return uuid4().hex[:12]
 
 
+_RECORDING_AT: ContextVar[datetime | None] = ContextVar("recording_at", default=None)
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The moment of recording: the wall clock, or the moment `recording_at` holds."""
+    return _RECORDING_AT.get() or datetime.now(UTC)
+
+
+@contextmanager
+def recording_at(moment: datetime) -> Iterator[datetime]:
+    """Record as at `moment` (a moment past), for a history written after the fact: the demo municipality,
+    an import. The events made meanwhile (in this thread) carry `moment` as their record time, the event
+    timestamp, and every rule that counts from "now" counts from it: nothing recorded happened later, and
+    a signal brings a check-in forward to no earlier than the day it is recorded. Never in the future."""
+    if moment.tzinfo is None:
+        raise RuleViolation("a moment has a time zone", "recording_at needs a UTC offset")
+    if moment > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise RuleViolation("nothing is recorded in the future", f"{moment.isoformat()} lies in the future")
+    token = _RECORDING_AT.set(moment.astimezone(UTC))
+    try:
+        yield moment
+    finally:
+        _RECORDING_AT.reset(token)
 
 
 class Household(Aggregate):
+    class Event(Aggregate.Event):
+        create_timestamp = staticmethod(now)  # the record time: now, or the moment `recording_at` holds
+
     # ---- registration -------------------------------------------------------
 
     @classmethod
@@ -245,9 +272,11 @@ class Household(Aggregate):
                               description=description, life_domains=_domains(life_domains),
                               urgency=str(choice(Urgency, urgency, "urgency")))
         if check_in_within is not None and self.intensity in (Intensity.WAAKVLAM, Intensity.LICHT):
-            # Not before today: a signal reported days ago makes the check-in due now, not in the past.
-            due = max(local_date(when) + timedelta(days=check_in_within), local_date(now()))
-            self._bring_check_in_forward(actor=actor, when=max(when, now()), reason="signal", due=due)
+            # Brought forward when the signal is recorded, and not before that day: a signal seen days
+            # ago makes the check-in due on the day it is recorded, not in the past.
+            recorded = now()
+            due = max(local_date(when) + timedelta(days=check_in_within), local_date(recorded))
+            self._bring_check_in_forward(actor=actor, when=max(when, recorded), reason="signal", due=due)
         return signal_id
 
     @event("SignalRecorded")

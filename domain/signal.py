@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput, RuleViolation
-from domain.household import _domains, _when
+from domain.household import _domains, _when, now
 from domain.values import Urgency, choice
 
 NEW, LINKED, DISMISSED = "new", "linked", "dismissed"
@@ -49,6 +49,9 @@ class PartnerKind(StrEnum):
 
 
 class Signal(Aggregate):
+    class Event(Aggregate.Event):
+        create_timestamp = staticmethod(now)  # the record time, as a household's (domain/household.py)
+
     # ---- the report -----------------------------------------------------------
 
     @classmethod

@@ -58,7 +58,8 @@ def load_demo_if_empty() -> int:
 
 
 def _ensure_demo_accounts(env: dict[str, str]) -> None:
-    """The demo users' local accounts (anna, bram, carla, dirk, petra), each with the demo password; also on a
+    """The demo users' local accounts (waakvlam/accounts.py DEMO_USERS: anna, bram, carla, dirk, admin, kees,
+    ruben, ingrid and the partners petra, hanna, sofie, gijs, wouter), each with the demo password; also on a
     store that was filled before accounts existed. Accounts that exist are left alone."""
     from waakvlam.accounts import Accounts
 

@@ -1,22 +1,25 @@
 """The demo municipality: three wijkteams and ~60 households with two years of
 history, written command by command through the `Households` application service.
 
-Everything is drawn from one `random.Random(seed)` and `today`: the same seed and
-today give the same commands with the same fields (only the generated ids differ).
-Every household's events are in chronological order and none lies after `today`.
-All names are fictional.
+Everything is drawn from `random.Random(seed)` and `today`: the same seed and today
+give the same commands with the same fields and the same record times (only the
+generated ids differ). Every household's events are in chronological order and
+none lies after `today`. Each is recorded as field work is (`domain.household.recording_at`):
+a call at once, a home visit typed that evening or in the days after, and never
+before what the household's file already holds. All names are fictional.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 from domain.application import Households, Outcome
+from domain.household import recording_at
 from domain.values import LOCAL_TZ, Intensity, LifeDomain, SupportLevel, local_date, shares_outside_the_team
 
 WAAK, LICHT, INTENS, CRISIS = (str(i) for i in Intensity)
@@ -35,10 +38,21 @@ for _team, _staff in TEAMS.items():
     USERS[_staff["lead"]] = ("team_lead", _team)
     USERS.update({user: ("coordinator", _team) for user in _staff["coordinators"]})
     USERS.update({user: ("generalist", _team) for user in _staff["generalists"]})
-ADMINISTRATOR, PARTNER = "admin", "petra"
-# Everyone with a demo token: the teams' people, the privacy officer, an administrator and a partner.
+ADMINISTRATOR = "admin"
+# The partners' accounts, one per kind of partner that reports through Waakvlam: user -> (kind of partner,
+# the team of the neighbourhood it works in, or None for the whole municipality, who reports). Each reports
+# only what such a partner sees. Residents (a neighbour, a wijkambassadeur) have no account: they tell the
+# wijkteam, and a generalist of their neighbourhood's team reports it.
+PARTNERS: dict[str, tuple[str, str | None, str]] = {
+    "petra": ("housing_corporation", None, "Woonstad, huurincasso"),
+    "hanna": ("home_care", "Wijkteam Centrum", "Thuiszorg Zorgzaam, wijkverpleging Centrum"),
+    "sofie": ("school", "Wijkteam Noord", "Basisschool De Regenboog, intern begeleider"),
+    "gijs": ("gp", "Wijkteam Zuid", "Huisartsenpraktijk De Linde, praktijkondersteuner"),
+    "wouter": ("police", "Wijkteam Noord", "Politie, wijkagent Noord"),
+}
+# Everyone with a demo token: the teams' people, the privacy officer, an administrator and the partners.
 STAFF: dict[str, tuple[str, str | None]] = {**USERS, ADMINISTRATOR: ("administrator", None),
-                                            PARTNER: ("partner", None)}
+                                            **{user: ("partner", team) for user, (_, team, _) in PARTNERS.items()}}
 
 
 def load_staff(app: Any) -> int:
@@ -64,13 +78,18 @@ NETWORK = {  # relations in the informal network, per household shape
     "oudere": ["dochter", "zoon", "buurvrouw", "vriendin van de kerk", "kleinzoon"],
     "paar": ["dochter", "zoon", "buurman", "schoonzus"],
 }
+# The relations that say whether they are a woman or a man (the others, a trainer or a former colleague, may be
+# either), so that a network person's first name fits: no "Hans (buurvrouw)".
+WOMEN_RELATIONS = {"oma", "zus", "buurvrouw", "vriendin", "dochter", "vriendin van de kerk", "schoonzus"}
+MEN_RELATIONS = {"broer", "vriend", "zoon", "kleinzoon", "buurman"}
 CHILD_WORDS = ("kind", "opvoeding", "school", "huiswerk")  # texts that only fit a family with children
 DOMAIN_NL = {
     FIN: "financiën", WERK: "werk en opleiding", DAG: "dagbesteding", WON: "huisvesting", REL: "huiselijke relaties",
     PSY: "geestelijke gezondheid", LICH: "lichamelijke gezondheid", MID: "middelengebruik", ADL: "basale ADL",
     IADL: "huishouden en administratie", SOC: "sociaal netwerk", PART: "meedoen in de wijk", JUS: "justitie",
 }
-# Case themes: household shapes, the domains that worry, and signals (the first one leads to registration).
+# Case themes: household shapes, the domains that worry, and signals (the first one leads to registration);
+# "man": the main resident is a man (the signals say so).
 PROFILES: list[dict[str, Any]] = [
     {"shapes": ["gezin", "alleen"], "domains": [FIN, WON, PSY, IADL], "signals": [
         ("woningcorporatie", "Huurachterstand van drie maanden; brieven worden niet geopend.", [FIN, WON], "high"),
@@ -100,7 +119,7 @@ PROFILES: list[dict[str, Any]] = [
         ("VluchtelingenWerk", "Net gehuisvest gezin begrijpt de Nederlandse post niet.", [FIN, PART], "normal"),
         ("school", "Kinderen doen het goed; vader zit thuis en is somber.", [DAG, PSY], "low"),
         ("UWV", "Uitkering stopgezet na gemiste afspraak.", [FIN, WERK], "high")]},
-    {"shapes": ["alleen"], "domains": [WERK, DAG, FIN, JUS, MID], "signals": [
+    {"shapes": ["alleen"], "man": True, "domains": [WERK, DAG, FIN, JUS, MID], "signals": [  # his mother reports
         ("leerplichtambtenaar", "Jongvolwassene zonder startkwalificatie, gestopt met het mbo.", [WERK, DAG], "normal"),
         ("moeder", "Zoon is thuis weggestuurd na ruzie en slaapt op wisselende adressen.", [WON, REL], "high"),
         ("politie", "Aangehouden voor winkeldiefstal; schulden bij webwinkels.", [JUS, FIN], "normal")]},
@@ -232,6 +251,13 @@ EXTRAS_PER_CHECK_IN = {WAAK: [0, 0, 1], LICHT: [0, 0, 1, 1], INTENS: [0, 1], CRI
 DURATION = {WAAK: (240, 540), LICHT: (28, 70), INTENS: (21, 42), CRISIS: (4, 10)}  # days per level
 NEXT_LEVEL = {CRISIS: ([INTENS, LICHT], [6, 4]), INTENS: ([LICHT, WAAK, CRISIS], [6, 2, 1]),
               LICHT: ([WAAK, INTENS, CRISIS], [8, 2, 0.4]), WAAK: ([LICHT, INTENS, CRISIS], [6, 3, 1])}
+# How long after it happened a thing is recorded: (ranges of minutes, their weights). A visit is typed back at the
+# office, that evening, or a day or three later; a call, a signal or a registration at once; the rest (a plan
+# item, an assessment, a rescheduled check-in) soon, or the next day.
+IN_PERSON = ("huisbezoek", "keukentafelgesprek", "eropaf", "overleg")
+RECORDING_LAG = {"visit": ([(20, 240), (240, 720), (1200, 4320)], [5, 3, 2]),
+                 "call": ([(1, 15), (15, 90)], [7, 3]),
+                 "desk": ([(2, 30), (30, 480), (1200, 2880)], [6, 3, 1])}
 
 
 def load_demo(app: Households, *, seed: int = 2026, households: int = 60,
@@ -240,7 +266,7 @@ def load_demo(app: Households, *, seed: int = 2026, households: int = 60,
 
     `today` (default: now; a naive value is taken as UTC) must not lie in the future: the
     household refuses events that happened later than now."""
-    rng = random.Random(seed)
+    rng, lags = random.Random(seed), random.Random(f"recording lags {seed}")
     today = datetime.now(UTC) if today is None else today
     today = today.replace(tzinfo=UTC) if today.tzinfo is None else today
     endings = (["closed"] * max(1, households // 10) + ["reopened"] * max(1, households // 40)
@@ -255,7 +281,7 @@ def load_demo(app: Households, *, seed: int = 2026, households: int = 60,
     surnames = rng.sample(SURNAMES, len(SURNAMES))
     ids = []
     for n, (ending, profile, team) in enumerate(zip(endings, profiles, teams, strict=True)):
-        ids.append(_Story(app, rng, today, team, surnames[n % len(surnames)], profile).tell(ending))
+        ids.append(_Story(app, rng, lags, today, team, surnames[n % len(surnames)], profile).tell(ending))
     return ids
 
 
@@ -266,13 +292,16 @@ class _Horizon(Exception):
 class _Story:
     """One household's history, told command by command in chronological order."""
 
-    def __init__(self, app: Households, rng: random.Random, today: datetime, team: str, surname: str,
-                 profile: dict[str, Any]) -> None:
+    def __init__(self, app: Households, rng: random.Random, lags: random.Random, today: datetime, team: str,
+                 surname: str, profile: dict[str, Any]) -> None:
         self.app, self.rng, self.today, self.team, self.surname, self.profile = app, rng, today, team, surname, profile
+        self.lags = lags  # the record times' own draws, apart from the story's
         self.staff = TEAMS[team]
         self.coordinator = rng.choices(self.staff["coordinators"], weights=[3, 2])[0]
         self.shape = rng.choice(profile["shapes"])
         self.horizon, self.t = today, datetime.min.replace(tzinfo=UTC)
+        self.recorded = self.t  # when the last event was recorded: the file is typed in order
+        self.woman = False  # whether the main resident is a woman
         self.hid: UUID
         self.main, self.level = "", LICHT
         self.changes: list[tuple[date, str]] = []  # planned level changes
@@ -329,12 +358,14 @@ class _Story:
 
     def _register(self, day: date, level: str) -> None:
         rng = self.rng
-        woman = rng.random() < 0.6
+        woman = self.woman = rng.random() < 0.6 and not self.profile.get("man")
         label = {"gezin": "Fam.", "paar": "Dhr. en mevr."}.get(self.shape, "Mevr." if woman else "Dhr.")
         cadence = rng.choice([{}, {WAAK: 56}, {WAAK: 91}, {LICHT: 21}, {LICHT: 21, WAAK: 63}, {INTENS: 10, LICHT: 21}])
         who = rng.choice([self.staff["lead"], *self.staff["generalists"]])
-        outcome = self.app.register(actor=who, label=f"{label} {self.surname}", team=self.team, intensity=level,
-                                    cadence=cadence, occurred_at=self._time(day))
+        when = self._time(day)
+        with self._recording(when, "call"):
+            outcome = self.app.register(actor=who, label=f"{label} {self.surname}", team=self.team, intensity=level,
+                                        cadence=cadence, occurred_at=when)
         self.hid, self.level = outcome.household_id, level
         self._signal(None, self.profile["signals"][0], who)
         self._do("assign_coordinator", None, actor=self.staff["lead"], coordinator=self.coordinator)
@@ -359,11 +390,13 @@ class _Story:
                       f"{worries}. Eigen kracht en netwerk verkend.", check_in=check_in, actor=self.coordinator)
         if self.shape == "gezin":
             if rng.random() < 0.6:
-                self._add_member(f"{rng.choice(MEN)} {self.surname}", "ouder", self.members[0][2] + rng.randint(-4, 3))
+                self._add_member(f"{rng.choice(self._others())} {self.surname}", "ouder",
+                                 self.members[0][2] + rng.randint(-4, 3))
             for _ in range(rng.randint(1, 3)):
                 self._add_member(f"{rng.choice(CHILDREN)} {self.surname}", "kind", year - rng.randint(1, 17))
         elif self.shape == "paar":
-            self._add_member(f"{rng.choice(MEN)} {self.surname}", "partner", self.members[0][2] - rng.randint(0, 5))
+            self._add_member(f"{rng.choice(self._others())} {self.surname}", "partner",
+                             self.members[0][2] - rng.randint(0, 5))
         for n in range(rng.randint(1, 3)):
             self._add_network(None, notices=n == 0 and rng.random() < 0.8)
         self._assess(None, better=False)
@@ -377,23 +410,27 @@ class _Story:
             check_in, due = self._next_check_in()
             slack = 3 if self.level in (WAAK, LICHT) else 1
             day = max(due - timedelta(days=self.rng.randint(0, slack)), local_date(self.t))
-            if self.changes and self.changes[0][0] <= day:
+            change = bool(self.changes) and self.changes[0][0] <= day
+            self._extras(self.changes[0][0] if change else day)
+            if self._next_check_in()[1] < due:
+                continue  # a signal brought the check-in forward: it comes first
+            if change:
                 change_day, level = self.changes.pop(0)
-                self._extras(change_day)
                 self._change_level(max(change_day, local_date(self.t)), level)
                 continue
-            self._extras(day)
             roll, coordinator = self.rng.random(), self.coordinator
             if roll < 0.05:
                 when = self._time(day)
                 due = max(due, local_date(when)) + timedelta(days=self.rng.randint(3, 10))
-                self.app.reschedule_check_in(self.hid, check_in, actor=coordinator, occurred_at=when, due=due,
-                                             reason=self.rng.choice(RESCHEDULE))
+                with self._recording(when, "desk"):
+                    self.app.reschedule_check_in(self.hid, check_in, actor=coordinator, occurred_at=when, due=due,
+                                                 reason=self.rng.choice(RESCHEDULE))
             elif roll < 0.08:
                 when = self._time(day)
-                self.app.cancel_check_in(self.hid, check_in, actor=coordinator, occurred_at=when,
-                                         reason=self.rng.choice(CANCEL),
-                                         next_due_on=local_date(when) + timedelta(days=self.rng.randint(2, 9)))
+                with self._recording(when, "desk"):
+                    self.app.cancel_check_in(self.hid, check_in, actor=coordinator, occurred_at=when,
+                                             reason=self.rng.choice(CANCEL),
+                                             next_due_on=local_date(when) + timedelta(days=self.rng.randint(2, 9)))
             else:
                 kind = self.rng.choices(*CHECK_IN_KINDS[self.level])[0]
                 self._contact(kind, day, check_in=check_in)
@@ -403,12 +440,15 @@ class _Story:
         if (span := (before - start).days) < 2:
             return
         count = self.rng.choice(EXTRAS_PER_CHECK_IN[self.level])
+        due = self.check_in[1]
         for offset in sorted(self.rng.randint(1, span - 1) for _ in range(count)):
             action, day = self.rng.choices(list(EXTRAS), list(EXTRAS.values()))[0], start + timedelta(days=offset)
             if action in FINISH:
                 self._finish(day, action)
             else:
                 getattr(self, action)(day)
+            if self._next_check_in()[1] < due:
+                return  # a signal brought the check-in forward: the rest waits until after it
 
     def _change_level(self, day: date, level: str) -> None:
         rng, coordinator = self.rng, self.coordinator
@@ -476,9 +516,10 @@ class _Story:
             return
         when = self._time(local_date(self.t))
         room = (local_date(self.today) - local_date(when)).days - 1
-        self.app.reschedule_check_in(self.hid, check_in, actor=self.coordinator, occurred_at=when,
-                                     due=local_date(when) + timedelta(days=self.rng.randint(1, max(1, room))),
-                                     reason=f"Vervroegd: {self._watcher()} maakt zich zorgen")
+        with self._recording(when, "desk"):
+            self.app.reschedule_check_in(self.hid, check_in, actor=self.coordinator, occurred_at=when,
+                                         due=local_date(when) + timedelta(days=self.rng.randint(1, max(1, room))),
+                                         reason=f"Vervroegd: {self._watcher()} maakt zich zorgen")
 
     # ---- the things that happen -------------------------------------------------
 
@@ -509,6 +550,7 @@ class _Story:
         source, description, domains, urgency = signal
         self._do("record_signal", day, actor=actor, source=source, description=description,
                  life_domains=domains, urgency=urgency)
+        self._next_check_in()  # a check-in it brought forward was moved when the signal was recorded
 
     def _small_signal(self, day: date) -> None:
         options = [s for s in SMALL_SIGNALS if set(s[2]) & set(self.profile["domains"])] or SMALL_SIGNALS[:1]
@@ -576,12 +618,14 @@ class _Story:
         if shares_outside_the_team(SupportLevel(support), provider) \
                 and not self.app.get(self.hid).has_consent(provider, local_date(when)):
             # Support by an organisation outside the team: the household's consent, in the same talk
-            self.app.record_consent(self.hid, actor=self.coordinator, party=provider, occurred_at=when,
-                                    given_by=self.members[0][1] if self.members else "het huishouden",
-                                    purpose=CONSENT_PURPOSE[support])
-        outcome = self.app.start_intervention(self.hid, actor=self.coordinator, support_level=support,
-                                              description=description, provider=provider, goal_id=goal_id,
-                                              handover_note=handover, occurred_at=when)
+            with self._recording(when, "desk"):
+                self.app.record_consent(self.hid, actor=self.coordinator, party=provider, occurred_at=when,
+                                        given_by=self.members[0][1] if self.members else "het huishouden",
+                                        purpose=CONSENT_PURPOSE[support])
+        with self._recording(when, "desk"):
+            outcome = self.app.start_intervention(self.hid, actor=self.coordinator, support_level=support,
+                                                  description=description, provider=provider, goal_id=goal_id,
+                                                  handover_note=handover, occurred_at=when)
         self.interventions[outcome.item_id] = (support, description)
 
     def _finish(self, day: date | None, command: str, item_id: str | None = None, text: str = "") -> None:
@@ -608,7 +652,8 @@ class _Story:
     def _add_network(self, day: date | None, notices: bool = False) -> None:
         taken = [relation for *_, relation in self.network]
         relation = self.rng.choice([r for r in NETWORK[self.shape] if r not in taken] or NETWORK[self.shape])
-        name = f"{self.rng.choice(WOMEN + MEN)} ({relation})"
+        names = WOMEN if relation in WOMEN_RELATIONS else MEN if relation in MEN_RELATIONS else WOMEN + MEN
+        name = f"{self.rng.choice(names)} ({relation})"
         outcome = self._do("add_network_person", day, actor=self.coordinator, name=name, relation=relation,
                            notices_decline=notices)
         self.network.append((outcome.item_id, name, notices, relation))
@@ -647,6 +692,10 @@ class _Story:
         fit = [o for o in options if self.shape == "gezin" or not any(w in text(o).lower() for w in CHILD_WORDS)]
         return fit or options
 
+    def _others(self) -> list[str]:
+        """First names for the main resident's partner or the children's other parent: of the other sex."""
+        return MEN if self.woman else WOMEN
+
     def _watcher(self) -> str:
         """The network person who helps notice decline (else anyone in the network, else the household)."""
         watchers = [p[1] for p in self.network if p[2]] or [p[1] for p in self.network]
@@ -657,6 +706,7 @@ class _Story:
         loading the household. The latest scheduling event decides it."""
         for event in self.app.events.get(self.hid, gt=self.seen):
             self.seen = event.originator_version
+            self.t = max(self.t, event.occurred_at)  # the story goes on after it (a check-in moved on recording)
             if type(event).__name__ in ("CheckInScheduled", "CheckInRescheduled"):
                 self.check_in = (event.check_in_id, event.due)
         return self.check_in
@@ -672,46 +722,67 @@ class _Story:
         self.t = when.astimezone(UTC)
         return self.t
 
+    def _recording(self, when: datetime, how: str) -> AbstractContextManager[datetime]:
+        """Record what happened at `when` some minutes to days later (RECORDING_LAG[how]), never before the
+        household's last event was recorded (the file is typed in order), nor after today."""
+        ranges, weights = RECORDING_LAG[how]
+        low, high = self.lags.choices(ranges, weights)[0]
+        lag = timedelta(minutes=self.lags.randint(low, high))
+        self.recorded = min(max(self.recorded, when + lag), self.today)
+        return recording_at(self.recorded)
+
     def _do(self, command: str, day: date | None, *args: Any, **fields: Any) -> Outcome:
-        return getattr(self.app, command)(self.hid, *args, occurred_at=self._time(day), **fields)
+        when = self._time(day)
+        kind = fields.get("kind", "")
+        how = ("visit" if kind in IN_PERSON else "call") if kind else "call" if command == "record_signal" else "desk"
+        with self._recording(when, how):
+            return getattr(self.app, command)(self.hid, *args, occurred_at=when, **fields)
 
 
 # ---- partners' signals: an inbox that is not empty on the first morning ---------------------
 
 PARTNER_SIGNALS = [
-    # (source, reporter, about_name, about_address, domains, what was seen, urgency, hours ago)
-    ("housing_corporation", "Woonstad, huurincasso", "", "Lindelaan 14", [WON, FIN],
-     "Huurachterstand van drie maanden; brieven worden niet beantwoord.", "high", 20),
-    ("home_care", "Thuiszorg Zorgzaam, wijkverpleging", "Mevrouw Bakker", "Esdoornstraat 3", [LICH, SOC],
-     "Mevrouw eet slecht en is de laatste weken veel alleen.", "normal", 30),
-    ("school", "Basisschool De Regenboog, IB'er", "Familie El Idrissi", "", [WERK, REL],
-     "Oudste zoon vaak te laat en moe; ouders niet bereikbaar.", "normal", 52),
-    ("neighbour", "Buurvrouw (anoniem)", "", "Kastanjeplein 7", [REL],
-     "Regelmatig harde ruzie 's avonds; kinderen huilen.", "acute", 3),
-    ("police", "Wijkagent Noord", "", "Populierweg 21", [JUS, MID],
-     "Melding overlast en vermoedelijk drugsgebruik in de woning.", "high", 70),
+    # (who reports: a partner's account, or a generalist who took a resident's call; source; the team of the
+    # neighbourhood; about_name; about_address; domains; what was seen; urgency; seen hours ago; reported hours later)
+    ("petra", "housing_corporation", "Wijkteam Noord", "", "Lindelaan 14", [WON, FIN],
+     "Huurachterstand van drie maanden; brieven worden niet beantwoord.", "high", 20, 2),
+    ("hanna", "home_care", "Wijkteam Centrum", "Mevrouw Bakker", "Esdoornstraat 3", [LICH, SOC],
+     "Mevrouw eet slecht en is de laatste weken veel alleen.", "normal", 30, 14),
+    ("sofie", "school", "Wijkteam Noord", "Familie El Idrissi", "", [WERK, REL],
+     "Oudste zoon vaak te laat en moe; ouders niet bereikbaar.", "normal", 52, 22),
+    ("gijs", "gp", "Wijkteam Zuid", "Dhr. Visser", "Beukenlaan 9", [PSY, SOC],
+     "Somber en eenzaam sinds het overlijden van zijn vrouw; komt niet meer op het spreekuur.", "normal", 44, 20),
+    ("kees", "neighbour", "Wijkteam Zuid", "", "Kastanjeplein 7", [REL],
+     "Regelmatig harde ruzie 's avonds; kinderen huilen.", "acute", 3, 0.25),
+    ("wouter", "police", "Wijkteam Noord", "", "Populierweg 21", [JUS, MID],
+     "Melding overlast en vermoedelijk drugsgebruik in de woning.", "high", 70, 45),
 ]
+RESIDENT_REPORTERS = {"neighbour": "Buurvrouw (anoniem), belde het wijkteam"}  # reported by the team for them
 
 
 def load_partner_signals(app: Households, household_ids: list[UUID], *, seed: int = 2026,
                          today: datetime | None = None) -> list[UUID]:
-    """Partners' reports of the last days: most still new in the inbox, one linked to a household
-    at waakvlam or licht (its check-in moves forward), one dismissed. Returns the signals' ids."""
+    """Partners' reports of the last days, each filed with the team of its neighbourhood: most still new in
+    the inbox, one linked to a household of its team at waakvlam or licht (its check-in moves forward), one
+    dismissed, both by the team's lead. Returns the signals' ids."""
     rng = random.Random(seed)
     today = datetime.now(UTC) if today is None else today
     signal_ids = []
-    for source, reporter, name, address, domains, what, urgency, hours in PARTNER_SIGNALS:
-        team = rng.choice(list(TEAMS))
-        signal_ids.append(app.report_signal(
-            actor="petra", source=source, reporter_name=reporter, about_name=name, about_address=address,
-            team=team, life_domains=domains, description=what, urgency=urgency,
-            occurred_at=today - timedelta(hours=hours)).signal_id)
-    quiet = [h for h in household_ids
-             if (found := app.get(h)).status == "open" and found.intensity in (WAAK, LICHT)]
-    if quiet:
-        app.link_signal(signal_ids[0], rng.choice(quiet), actor="carla")
-    app.dismiss_signal(signal_ids[-1], actor="carla", reason="Is al bekend bij de politie en Veilig Thuis; "
-                       "wijkagent houdt contact.")
+    for actor, source, team, name, address, domains, what, urgency, seen, later in PARTNER_SIGNALS:
+        reporter = PARTNERS[actor][2] if actor in PARTNERS else RESIDENT_REPORTERS[source]
+        seen_at = today - timedelta(hours=seen)
+        with recording_at(seen_at + timedelta(hours=later)):
+            signal_ids.append(app.report_signal(
+                actor=actor, source=source, reporter_name=reporter, about_name=name, about_address=address,
+                team=team, life_domains=domains, description=what, urgency=urgency, occurred_at=seen_at).signal_id)
+    first, last = PARTNER_SIGNALS[0][2], PARTNER_SIGNALS[-1][2]
+    quiet = [h for h in household_ids if (found := app.get(h)).status == "open" and found.team == first
+             and found.intensity in (WAAK, LICHT)]
+    with recording_at(today):  # triaged now: after all else the households' files hold
+        if quiet:
+            app.link_signal(signal_ids[0], rng.choice(quiet), actor=TEAMS[first]["lead"])
+        app.dismiss_signal(signal_ids[-1], actor=TEAMS[last]["lead"], reason="Is al bekend bij de politie en "
+                           "Veilig Thuis; wijkagent houdt contact.")
     return signal_ids
 
 

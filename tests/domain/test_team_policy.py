@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidInput, RuleViolation
+from domain.household import recording_at
 from domain.team import TeamPolicy, team_id
 from domain.values import local_date
 from tests.domain.support import ACTOR, START, day, events_of, local_day, register, the_open_check_in
@@ -142,3 +143,28 @@ def test_a_signal_seen_days_ago_makes_the_check_in_due_today_not_in_the_past(app
                       urgency="acute", occurred_at=datetime.now(UTC) - timedelta(days=10))
 
     assert the_open_check_in(app, household)[1] == _today()
+
+
+def test_a_history_written_after_the_fact_counts_from_when_the_signal_was_recorded_not_from_the_wall_clock(app):
+    """The demo municipality (waakvlam/demo.py) records two years of history with `recording_at`: a signal
+    recorded back then brings the check-in forward from that day, and its events carry that record time."""
+    household = register(app, intensity="waakvlam", occurred_at=day(0))  # due on day 42
+    check_in, _ = the_open_check_in(app, household)
+    recorded = day(10) + timedelta(hours=3)
+    with recording_at(recorded):
+        app.record_signal(household, actor=ACTOR, source="politie", description="Melding burenruzie",
+                          life_domains=[], urgency="high", occurred_at=day(8))  # seen two days before
+
+    assert the_open_check_in(app, household) == (check_in, local_day(11))  # not the real today
+    signal, moved = events_of(app, household, "SignalRecorded")[0], events_of(app, household, "CheckInRescheduled")[0]
+    assert (signal.occurred_at, signal.timestamp) == (day(8), recorded)
+    assert (moved.reason, moved.occurred_at, moved.timestamp) == ("signal", recorded, recorded)
+
+
+def test_nothing_is_recorded_in_the_future_nor_happened_after_it_was_recorded(app):
+    household = register(app, intensity="waakvlam", occurred_at=day(0))
+    with pytest.raises(RuleViolation, match="future"):
+        with recording_at(datetime.now(UTC) + timedelta(hours=1)):
+            pass
+    with recording_at(day(5)), pytest.raises(RuleViolation, match="future"):
+        app.record_contact(household, actor=ACTOR, kind="telefonisch", occurred_at=day(6))
