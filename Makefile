@@ -12,6 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The Node.js tools (package.json, exactly as package-lock.json pins them): Spectral, the OpenAPI linter that
+# tests/api/test_openapi.py runs. No install scripts. Order-only, so every target that sets up the venv sets
+# these up too, and a new lock file reinstalls only them.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+$(STAMP): | $(NODE_STAMP)
+
 ## run: start the API, the projection worker and the reminder worker on the embedded PostgreSQL, with demo data
 # `make run` is the demo (demo tokens, demo data) unless WAAKVLAM_DEMO says otherwise.
 run: $(STAMP)
@@ -65,4 +74,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache node_modules

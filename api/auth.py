@@ -22,14 +22,16 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 import jwt
 import structlog
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
+from waakvlam.demo_users import DEMO_USERS
 from waakvlam.settings import Settings
 
 log = structlog.get_logger("api")
@@ -44,26 +46,17 @@ class Principal:
 
 
 TEAM = "Wijkteam Noord"
-DEMO_TOKENS = {
-    "dev-anna": Principal("anna", "generalist", TEAM),
-    "dev-bram": Principal("bram", "coordinator", TEAM),
-    "dev-carla": Principal("carla", "team_lead", TEAM),
-    "dev-dirk": Principal("dirk", "privacy_officer"),
-    "dev-petra": Principal("petra", "partner"),  # a housing corporation, for the whole municipality
-    # The other partners (waakvlam/demo.py PARTNERS): one account per kind, with the team of its neighbourhood.
-    "dev-hanna": Principal("hanna", "partner", "Wijkteam Centrum"),  # home care
-    "dev-sofie": Principal("sofie", "partner", TEAM),  # a school
-    "dev-gijs": Principal("gijs", "partner", "Wijkteam Zuid"),  # a GP practice
-    "dev-wouter": Principal("wouter", "partner", TEAM),  # the wijkagent (police)
-    # Issue 5's route x role table (tests/api/test_authorisation.py): an administrator, and people of another team.
-    "dev-admin": Principal("admin", "administrator"),
-    "dev-kees": Principal("kees", "generalist", "Wijkteam Zuid"),
-    "dev-ruben": Principal("ruben", "coordinator", "Wijkteam Zuid"),
-    "dev-ingrid": Principal("ingrid", "team_lead", "Wijkteam Zuid"),
-}
+# The demo users' tokens (waakvlam/demo_users.py), accepted in demo mode only.
+DEMO_TOKENS = {user.token: Principal(user.name, user.role, user.team) for user in DEMO_USERS}
 PARTNER = "partner"
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="waakvlam"'}
+
+# Declares the bearer scheme in the OpenAPI document (Swagger UI's "Authorize"), and on every operation that
+# authenticates. auto_error=False: `authenticate` answers a missing or bad token with its own problem+json 401.
+BEARER_SCHEME = "bearer"
+BEARER = HTTPBearer(scheme_name=BEARER_SCHEME, auto_error=False)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
 def _invalid(detail: str) -> HTTPException:
@@ -72,7 +65,7 @@ def _invalid(detail: str) -> HTTPException:
         "WWW-Authenticate": f'Bearer realm="waakvlam", error="invalid_token", error_description="{description}"'})
 
 
-async def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request, _bearer: BearerCredentials = None) -> Principal:
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>'", _CHALLENGE)

@@ -1,4 +1,4 @@
-"""The FastAPI application: JSON under /api, OpenAPI at /openapi.json."""
+"""The FastAPI application: JSON under /api, OpenAPI at /openapi.json, its docs at /docs and /redoc (api/docs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from api import problems, security
+from api import docs, problems, security
 from api.logging import RequestLog
 from api.routers import access_log as access_log_routes
 from api.routers import calendar as calendar_routes
@@ -27,30 +27,31 @@ from projections.schedule import ScheduleProjection, ScheduleView
 from projections.signals import SignalsProjection, SignalsView
 from projections.timeline import TimelineProjection, TimelineView
 from projections.versions import open_reader
+from waakvlam import demo_users
 from waakvlam.access_log import AccessLog
 from waakvlam.access_log import logging_enabled as access_logging
 from waakvlam.accounts import Accounts
 from waakvlam.database import eventsourcing_env
 from waakvlam.demo import STAFF as DEMO_STAFF
+from waakvlam.demo_users import DEMO_PASSWORD
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 Event-sourced case management for *sociale wijkteams*: one household, one plan, one coordinator.
 
 Every write answers with the household's new `version` (also its `ETag`) and the store `position`;
 pass `?after=<position>` to a list to read your own write. Send `If-Match` to write only on the version
 you saw, and `Idempotency-Key` to make a retry safe. Errors are `application/problem+json`.
 
-Demo mode accepts the bearer tokens `dev-anna`, `dev-bram`, `dev-carla` and `dev-dirk`, and the partners'
-accounts `dev-petra` (a housing corporation), `dev-hanna` (home care, Centrum), `dev-sofie` (a school, Noord),
-`dev-gijs` (a GP, Zuid) and `dev-wouter` (the wijkagent, Noord): a partner may report signals
-(`POST /api/signals`) and see the status of its own reports, and nothing else (every other route answers 403).
-`dev-admin` (an administrator: the staff registry, `/api/staff`) and `dev-kees`, `dev-ruben`, `dev-ingrid`
-(generalist, coordinator and team lead of Wijkteam Zuid) show who may see what: a wijkteam sees its own
+Demo mode (`make run`) accepts these bearer tokens (and each user logs in at `POST /api/login` with the
+password `{DEMO_PASSWORD}`); outside demo mode they are refused. A partner may report signals (`POST /api/signals`)
+and see the status of its own reports, and nothing else (every other route answers 403). A wijkteam sees its own
 households; outside one's team only by emergency access, the header `X-Emergency-Access: <reason>`, which is
 allowed, logged and flagged. Every read and change of household data is in the NEN 7513 access log
-(`GET /api/households/{id}/access-log`).
+(`GET /api/households/{{id}}/access-log`).
+
+{demo_users.markdown_list()}
 """
 
 
@@ -90,7 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.access_log.close()
             app.state.accounts.close()
 
-    app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Waakvlam", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_tags=docs.TAGS, servers=docs.SERVERS, contact=docs.CONTACT,
+                  generate_unique_id_function=docs.operation_id)
     app.state.settings = settings
     problems.install(app)
     for module in (households, integrated_plan, people, care, plan, course, timeline, integrity, schedule, teams):
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy_routes.router)
     app.include_router(access_log_routes.router)
     app.include_router(login_routes.router)
+    docs.install(app, settings)
     security.install(app, settings)
     app.add_middleware(RequestLog)
 

@@ -2,7 +2,9 @@
 
 - Security headers: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
   `X-Frame-Options: DENY`, a Content-Security-Policy that allows nothing for the JSON
-  API and exactly the Swagger UI / ReDoc assets (from jsDelivr) for the docs,
+  API and, for the docs, only this server's own Swagger UI / ReDoc assets (api/docs.py: no CDN), and
+  the OpenID Connect issuer where one is configured (Swagger UI's sign-in fetches its discovery
+  document and token endpoint),
   `Strict-Transport-Security` when WAAKVLAM_HSTS is set (behind TLS), and
   `Cache-Control: no-store` unless a route chose its own caching.
 - Request size limit: a body larger than WAAKVLAM_MAX_BODY_BYTES is refused with
@@ -23,15 +25,21 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.docs import oidc_origin
 from waakvlam.settings import Settings
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-CDN = "https://cdn.jsdelivr.net"
-DOCS_POLICY = (f"default-src 'none'; script-src 'self' 'unsafe-inline' {CDN}; style-src 'self' 'unsafe-inline' {CDN}; "
-               f"img-src 'self' data: https://fastapi.tiangolo.com {CDN}; font-src 'self' {CDN} https://fonts.gstatic.com;"
-               " connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none';"
-               " form-action 'none'")
 DOCS = ("/docs", "/redoc")
+
+
+def docs_policy(settings: Settings) -> str:
+    """The docs pages: their inline start-up script and styles, and this server's own assets; nothing else."""
+    connect = " ".join(["'self'", *filter(None, [oidc_origin(settings)])])
+    return ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data:; font-src 'self'; connect-src {connect}; worker-src 'self' blob:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
 log = structlog.get_logger("api")
 
 
@@ -40,6 +48,7 @@ class SecurityMiddleware:
         self.app = app
         self.max_body = settings.max_body_bytes
         self.hsts = settings.hsts
+        self.docs_policy = docs_policy(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +57,7 @@ class SecurityMiddleware:
         path: str = scope.get("path", "")
         fixed = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                  (b"x-frame-options", b"DENY"), (b"cross-origin-resource-policy", b"same-origin")]
-        policy = DOCS_POLICY if path.startswith(DOCS) else API_POLICY
+        policy = self.docs_policy if path.startswith(DOCS) else API_POLICY
         fixed.append((b"content-security-policy", policy.encode()))
         if self.hsts:
             fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))

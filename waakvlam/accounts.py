@@ -26,27 +26,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
+from waakvlam import demo_users
+from waakvlam.demo_users import DEMO_PASSWORD
 from waakvlam.pool import SharedDatastore, borrowed, datastore_for
 
 SESSION_PREFIX = "wvs_"
 UNAVAILABLE = (psycopg.OperationalError, PoolTimeout)  # the accounts' database is not reachable
-DEMO_PASSWORD = "waakvlam-demo"
-# The demo users: the names of the demo tokens (api/auth.py), their roles and teams.
-DEMO_USERS: dict[str, tuple[str, str | None]] = {
-    "anna": ("generalist", "Wijkteam Noord"),
-    "bram": ("coordinator", "Wijkteam Noord"),
-    "carla": ("team_lead", "Wijkteam Noord"),
-    "dirk": ("privacy_officer", None),
-    "petra": ("partner", None),
-    "hanna": ("partner", "Wijkteam Centrum"),
-    "sofie": ("partner", "Wijkteam Noord"),
-    "gijs": ("partner", "Wijkteam Zuid"),
-    "wouter": ("partner", "Wijkteam Noord"),
-    "admin": ("administrator", None),
-    "kees": ("generalist", "Wijkteam Zuid"),
-    "ruben": ("coordinator", "Wijkteam Zuid"),
-    "ingrid": ("team_lead", "Wijkteam Zuid"),
-}
+# The demo users (waakvlam/demo_users.py): their names, roles and teams.
+DEMO_USERS: dict[str, tuple[str, str | None]] = {user.name: (user.role, user.team) for user in demo_users.DEMO_USERS}
 
 
 @dataclass(frozen=True)

@@ -186,14 +186,14 @@ class Supervisor(threading.Thread):
 
 def _started_block(settings: Settings, *, mail_kept: bool) -> str:
     """The one block `waakvlam run` ends its start-up with: where it is, who may log in, where mail goes."""
-    from waakvlam.accounts import DEMO_PASSWORD, DEMO_USERS
+    from waakvlam.demo_users import DEMO_PASSWORD, DEMO_USERS
 
     address = settings.base_url.rstrip("/")
     lines = ["", f"Waakvlam is running at {address}  (API documentation: {address}/docs)"]
     if settings.demo:
         lines.append(f"Demo users: log in with the password {DEMO_PASSWORD!r}, or send 'Authorization: Bearer "
                      "dev-<name>':")
-        lines += [f"  {name:<8} {role:<16} {team or ''}" for name, (role, team) in DEMO_USERS.items()]
+        lines += [f"  {user.name:<8} {user.role_words:<16} {user.team or ''}" for user in DEMO_USERS]
     if mail_kept:
         lines.append(f"Demo mail is not sent: each mail is kept as a file in {(settings.data_dir / 'mail').resolve()}")
     elif settings.smtp_host:

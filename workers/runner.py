@@ -21,6 +21,7 @@ from traceback import format_exc
 from typing import Any
 from warnings import warn
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import ApplicationSubscription, BaseProjectionRunner
 
@@ -102,7 +103,7 @@ def fold_batch(projection: Any, application_name: str, batch: list[tuple[Any, Tr
             if batch:
                 projection.process_batch(batch)
             return
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError, psycopg.OperationalError):  # psycopg: PoolTimeout (waakvlam/pool.py)
             if attempt == len(delays) or is_stopping.wait(delays[attempt]):
                 raise
             attempt += 1

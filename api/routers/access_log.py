@@ -95,6 +95,11 @@ def access_log(
     until: Annotated[AwareDatetime | None, Query(description="Before (with UTC offset).")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> AccessLogPage:
+    """Who looked at or changed the household's file, and when (NEN 7513), oldest first, in a period. `view=full` is
+    the privacy officer's: every entry, refused attempts too, with the access point and whether it was authorised,
+    by a care relationship, with consent or by emergency access. `view=household` is what the household itself is
+    shown (in Dutch: who, when, in what role; allowed accesses only), for its own team to print or show. Reading the
+    log is itself logged."""
     if not households.is_household(household_id):
         raise NotFound(f"household {household_id} does not exist")
     officer = role_and_team(request, principal)[0] == "privacy_officer"

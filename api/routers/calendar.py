@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field
 
 from api.authz import record_feed
 from api.deps import PrincipalDep, ScheduleDep, SettingsDep
-from api.routers.notifications import SIGNED_IN, NotificationsDep, problem
+from api.routers.common import problems
+from api.routers.notifications import SIGNED_IN, NotificationsDep
 from domain.errors import NotFound
 from waakvlam.mail import household_link
 
@@ -40,7 +41,10 @@ class CalendarFeed(BaseModel):
 
 @router.post("", status_code=201, response_model=CalendarFeed, responses=SIGNED_IN,
              summary="Make (or renew) the secret address of your calendar feed; a previous address stops working")
-def create_feed(principal: PrincipalDep, view: NotificationsDep, settings: SettingsDep) -> CalendarFeed:
+def create_calendar_feed(principal: PrincipalDep, view: NotificationsDep, settings: SettingsDep) -> CalendarFeed:
+    """Makes a new secret address for your calendar feed (256 random bits; only a hash is stored) and answers it, as
+    https and as webcal. Subscribe to it in a calendar program, which cannot send a bearer token: the address is the
+    key, so keep it to yourself. Posting again makes a new address and the old one stops working."""
     secret = view.new_feed_secret(principal.user_id)
     url = f"{settings.base_url.rstrip('/')}/api/calendar/{secret}.ics"
     return CalendarFeed(url=url, webcal_url="webcal://" + url.split("://", 1)[-1])
@@ -48,7 +52,9 @@ def create_feed(principal: PrincipalDep, view: NotificationsDep, settings: Setti
 
 @router.delete("", status_code=204, responses=SIGNED_IN,
                summary="Revoke the address of your calendar feed (it answers 404 from now on)")
-def revoke_feed(principal: PrincipalDep, view: NotificationsDep) -> Response:
+def revoke_calendar_feed(principal: PrincipalDep, view: NotificationsDep) -> Response:
+    """Revokes the secret address of your calendar feed: from now on it answers 404. Answers 204, also when you had
+    none."""
     view.revoke_feed(principal.user_id)
     return Response(status_code=204)
 
@@ -56,11 +62,15 @@ def revoke_feed(principal: PrincipalDep, view: NotificationsDep) -> Response:
 @router.get("/{secret}.ics", response_class=Response,
             responses={200: {"description": "An iCalendar (RFC 5545) with one all-day event per open check-in",
                              "content": {"text/calendar": {"schema": {"type": "string"}}}},
-                       404: problem("No feed at this address (never made, renewed or revoked)"),
-                       503: problem("Database unavailable")},
+                       **problems(described={404: "No feed at this address (never made, renewed or revoked)",
+                                             503: "Database unavailable; see Retry-After"})},
             summary="Your open check-ins as a calendar feed (no token: the secret address is the key)")
-def feed(secret: str, request: Request, view: NotificationsDep, schedule: ScheduleDep,
-         settings: SettingsDep) -> Response:
+def calendar_feed(secret: str, request: Request, view: NotificationsDep, schedule: ScheduleDep,
+                  settings: SettingsDep) -> Response:
+    """The open check-ins of the address's owner as an iCalendar (RFC 5545) feed: one all-day event per check-in, with
+    the household's label, team and intensity, never a note. No bearer token: the secret address is the key (`POST
+    /api/calendar` makes it); an unknown, renewed or revoked address answers 404. Calendar programs may cache it for
+    five minutes."""
     owner = view.feed_owner(secret) if SECRET.match(secret) else None
     if owner is None:
         raise NotFound("there is no calendar feed at this address")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from api.authz import list_scope, record, record_listed, require_care_role
 from api.deps import CaseloadDep, CaughtUpDep, CommandDep, HouseholdsDep, PrincipalDep
-from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES
+from api.routers.common import LIST_RESPONSES, READ_RESPONSES, problems
 from api.schemas.commands import Registration
 from api.schemas.views import CaseloadItem, CaseloadPage, CommandResult, HouseholdSummary
 from domain.values import Intensity, cadence_days
@@ -24,9 +24,18 @@ router = APIRouter(prefix="/api/households", tags=["households"])
 NO_NUL = r"^[^\x00]*$"
 
 
-@router.post("", status_code=201, response_model=CommandResult, responses=COMMAND_RESPONSES,
+REGISTRATION_RESPONSES = problems(400, 401, 409, 413, 422, 503, described={
+    403: "Registering a household is for the wijkteams' people (generalist, coordinator, team lead)"})
+
+
+@router.post("", status_code=201, response_model=CommandResult, responses=REGISTRATION_RESPONSES,
              summary="Register a household (its first check-in is scheduled at once)")
-def register(body: Registration, command: CommandDep, request: Request) -> JSONResponse:
+def register_household(body: Registration, command: CommandDep, request: Request) -> JSONResponse:
+    """Registers a household in a team, at the intensity given (default `licht`), and schedules its first
+    check-in by the team's cadence: from now on the pilot light never goes out. Answers the new household's
+    id, `version` (also the `ETag`) and store `position`, with its address in `Location`.
+
+    For the wijkteams' people. Send `Idempotency-Key` to make a retry safe."""
     _, own_team = require_care_role(request, command.principal)
 
     def run(**context: Any):
@@ -41,7 +50,7 @@ def register(body: Registration, command: CommandDep, request: Request) -> JSONR
     return response
 
 
-@router.get("", response_model=CaseloadPage, responses=READ_RESPONSES,
+@router.get("", response_model=CaseloadPage, responses=LIST_RESPONSES,
             summary="The caseload: one row per household, soonest check-in first")
 def caseload(
     request: Request,
@@ -56,6 +65,10 @@ def caseload(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseloadPage:
+    """The households you may see (your team's; a coordinator asking for `coordinator=<themselves>`: the
+    households they coordinate in any team), filtered by team, coordinator, intensity, status or check-ins
+    due before a date, soonest check-in first, a page at a time (`next_cursor`). A projection: pass
+    `after=<position>` of your last write to read it. What the page shows is logged (NEN 7513)."""
     team = list_scope(request, principal, team, coordinator)  # only what the user may see (api/authz.py)
     try:
         rows, next_cursor = view.page(team=team, coordinator=coordinator, intensity=intensity, status=status,
@@ -70,8 +83,12 @@ def caseload(
 
 @router.get("/{household_id}", response_model=HouseholdSummary, responses=READ_RESPONSES,
             summary="One household: who, intensity, coordinator, next check-in and open items")
-def summary(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep,
-            response: Response) -> HouseholdSummary:
+def household_summary(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep,
+                      response: Response) -> HouseholdSummary:
+    """The household as it stands now, read from its events: label, team, status, intensity, coordinator,
+    members and network, the next check-in, the latest ZRM scores, goals, agreements, interventions, the
+    signaleringsplan and the cadence per intensity. The `ETag` is its version: send it as `If-Match` to write
+    only on what you saw. For the household's own team (others: emergency access only)."""
     household = households.get(household_id)
     response.headers["ETag"] = f'"{household.version}"'
     return HouseholdSummary(

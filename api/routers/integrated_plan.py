@@ -32,6 +32,11 @@ def integrated_plan(
         description="What the team had recorded by this moment (ISO 8601 with offset).")] = None,
     after: AfterQuery = None,
 ) -> dict[str, Any]:
+    """The household's integrated plan: its goals per life domain with their agreements and interventions,
+    and the latest scores. Without `as_of` and `known_at`: as it stands now (a projection; `after` reads your
+    own write). With `as_of`: as things stood in the world at that moment; with `known_at`: as the team had
+    recorded them by then (corrections made later left out); both together for an audit question. The
+    `ETag` is the household's version the plan is of."""
     now = datetime.now(UTC)
     if as_of is None and known_at is None:
         wait_for(plans, after, settings.catch_up_timeout)

@@ -14,8 +14,9 @@ import structlog
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
+from api.auth import BearerCredentials
 from api.deps import SettingsDep
-from api.routers.common import Problem
+from api.routers.common import problems
 from api.schemas.auth import LoginRequest, LoginResult
 from waakvlam.accounts import UNAVAILABLE, LoginRefused, TooManyAttempts
 
@@ -23,17 +24,17 @@ router = APIRouter(prefix="/api", tags=["authentication"])
 log = structlog.get_logger("api")
 
 
-def _problem(description: str) -> dict:
-    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
-
-
 @router.post("/login", response_model=LoginResult, summary="Log in with a local account: answers a session token",
-             responses={401: _problem("Wrong user name or password"),
-                        404: _problem("Local accounts are not enabled here (sign in with OpenID Connect)"),
-                        422: _problem("Invalid body; `errors` names the fields"),
-                        429: _problem("Too many failed logins for this user or address; see Retry-After"),
-                        503: _problem("Database unavailable")})
+             responses=problems(413, 422, described={
+                 401: "Wrong user name or password",
+                 404: "Local accounts are not enabled here (sign in with OpenID Connect)",
+                 429: "Too many failed logins for this user or address; see Retry-After",
+                 503: "Database unavailable; see Retry-After"}))
 async def login(body: LoginRequest, request: Request, settings: SettingsDep) -> LoginResult:
+    """Logs in with the user name and password of a local account and answers a session token: send it as
+    `Authorization: Bearer <access_token>` (in Swagger UI: Authorize, bearer). Failed attempts are limited per user
+    name and per client address (429 with Retry-After). Where OpenID Connect is configured, local accounts are off
+    unless WAAKVLAM_LOCAL_ACCOUNTS says otherwise (404)."""
     if not settings.local_accounts_enabled:
         raise HTTPException(404, "local accounts are not enabled here; sign in with OpenID Connect")
     accounts = request.app.state.accounts
@@ -58,8 +59,11 @@ async def login(body: LoginRequest, request: Request, settings: SettingsDep) -> 
 
 @router.post("/logout", status_code=204, summary="End the session of the bearer token sent (always answers 204)",
              responses={204: {"description": "The session has ended (or there was none)"},
-                        503: _problem("Database unavailable")})
-async def logout(request: Request, settings: SettingsDep) -> Response:
+                        **problems(described={503: "Database unavailable; see Retry-After"})},
+             openapi_extra={"security": [{}]})  # the token is optional: without one there is nothing to end
+async def logout(request: Request, settings: SettingsDep, _bearer: BearerCredentials = None) -> Response:
+    """Ends the session of the local account's token sent as bearer token. Always answers 204: without a token, or with
+    one that is no session, there is nothing to end."""
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() == "bearer" and token and settings.local_accounts_enabled:
         try:

@@ -5,7 +5,7 @@ a possible reason to escalate), newest first; and marking them read."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.authz import record_listed
 from api.deps import AfterQuery, PrincipalDep, SettingsDep, wait_for
-from api.routers.common import Problem
+from api.routers.common import problems
 from domain.errors import NotFound
 from projections.notifications import Notification, NotificationsView
 from waakvlam.mail import household_link
@@ -22,18 +22,12 @@ from waakvlam.mail import household_link
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 
-def problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
-
-
-SIGNED_IN = {401: problem("No or an invalid bearer token"),
-             403: problem("A partner account: it may only report signals and follow its own reports"),
-             503: problem("Database unavailable")}
-LIST_503 = problem("Database unavailable, or the signal alerts did not catch up with `after` in time")
-LIST_RESPONSES: dict[int | str, dict[str, Any]] = {**SIGNED_IN, 422: problem("Invalid query parameters"),
-                                                   503: LIST_503}
-MARK_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **SIGNED_IN, 404: problem("No such notification of yours"), 422: problem("Not a notification id")}
+PARTNER_403 = "A partner account: it may only report signals and follow its own reports"
+SIGNED_IN = problems(401, described={403: PARTNER_403, 503: "Database unavailable; see Retry-After"})
+LIST_RESPONSES = problems(401, 422, described={
+    403: PARTNER_403, 503: "Database unavailable, or the signal alerts did not catch up with `after` in time"})
+MARK_RESPONSES = problems(401, 422, described={
+    403: PARTNER_403, 404: "No such notification of yours", 503: "Database unavailable; see Retry-After"})
 
 
 async def _notifications(request: Request) -> NotificationsView:
@@ -92,6 +86,10 @@ def notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: AfterQuery = None,
 ) -> NotificationPage:
+    """Your own notifications, newest first: reminders of your check-ins (`due_soon`, `overdue`), alerts of new signals
+    on your households at waakvlam or licht (`signal`), and, for a team lead or privacy officer, emergency access to
+    a household's file (`emergency_access`); with the number unread. The signal alerts are a projection: `after`
+    reads your own write."""
     wait_for(view, after, settings.catch_up_timeout)  # signal alerts are a projection: read your own write
     try:
         found, next_cursor = view.page(principal.user_id, unread=unread, cursor=cursor, limit=limit)
@@ -104,14 +102,16 @@ def notifications(
 
 
 @router.post("/read", response_model=MarkedRead, responses=SIGNED_IN, summary="Mark all your notifications read")
-def mark_all_read(principal: PrincipalDep, view: NotificationsDep) -> MarkedRead:
+def mark_all_notifications_read(principal: PrincipalDep, view: NotificationsDep) -> MarkedRead:
+    """Marks every unread notification of yours read; answers how many were unread."""
     return MarkedRead(marked=view.mark_all_read(principal.user_id))
 
 
 @router.post("/{notification_id}/read", response_model=NotificationItem, responses=MARK_RESPONSES,
              summary="Mark one of your notifications read")
-def mark_read(notification_id: UUID, principal: PrincipalDep, view: NotificationsDep,
-              settings: SettingsDep) -> NotificationItem:
+def mark_notification_read(notification_id: UUID, principal: PrincipalDep, view: NotificationsDep,
+                           settings: SettingsDep) -> NotificationItem:
+    """Marks one of your notifications read and answers it. Someone else's notification is not found (404) either."""
     found = view.mark_read(principal.user_id, notification_id)
     if found is None:  # someone else's is not found either: whose notifications exist is nobody else's business
         raise NotFound(f"you have no notification {notification_id}")

@@ -50,20 +50,29 @@ def _export(request: Request, households: Households, household_id: UUID) -> dic
 
 @router.get("/export", responses=READ_RESPONSES,
             summary="Subject access (AVG art. 15): everything held on the household, as JSON")
-def export(household_id: UUID, request: Request, _principal: PrincipalDep, households: HouseholdsDep) -> dict[str, Any]:
+def export_household(household_id: UUID, request: Request, _principal: PrincipalDep,
+                     households: HouseholdsDep) -> dict[str, Any]:
+    """Everything held on the household, for a subject-access request (AVG art. 15): every event with its metadata, the
+    plan, the timeline, the signals linked to it and who accessed its file (the household's own view of the access
+    log). For the household's team and the privacy officer; logged as an export."""
     return _export(request, households, household_id)
 
 
 @router.get("/export.html", response_class=HTMLResponse, responses=READ_RESPONSES,
             summary="Subject access (AVG art. 15): everything held on the household, as a readable page (Dutch)")
-def export_html(household_id: UUID, request: Request, _principal: PrincipalDep,
-                households: HouseholdsDep) -> HTMLResponse:
+def export_household_html(household_id: UUID, request: Request, _principal: PrincipalDep,
+                          households: HouseholdsDep) -> HTMLResponse:
+    """The subject-access export as a readable page in Dutch, to print or hand to the household. Its errors are
+    problem+json, like every other route's."""
     return HTMLResponse(as_html(_export(request, households, household_id)))
 
 
 @router.post("/consents", status_code=201, responses=COMMAND_RESPONSES, response_model=CommandResult,
              summary="Record the household's consent to share its data with a party, for a purpose, until a day")
 def record_consent(household_id: UUID, body: ConsentIn, command: CommandDep) -> JSONResponse:
+    """Records the household's consent to share its data with a party outside the team, for a purpose, until a day (or
+    until withdrawn); answers its `item_id`. A referral to a provider outside the team needs a valid consent for
+    that provider, or a legal basis."""
     return command.run(partial(command.households.record_consent, household_id, **body.fields()), created=True)
 
 
@@ -71,10 +80,14 @@ def record_consent(household_id: UUID, body: ConsentIn, command: CommandDep) -> 
              summary="Withdraw a consent: from now on nothing is shared on it")
 def withdraw_consent(household_id: UUID, consent_id: ItemId, body: ConsentWithdrawal,
                      command: CommandDep) -> JSONResponse:
+    """Withdraws a consent, with the reason: from now on nothing is shared on it."""
     return command.run(partial(command.households.withdraw_consent, household_id, consent_id, **body.fields()))
 
 
 @router.post("/erasure", responses=COMMAND_RESPONSES, response_model=CommandResult,
              summary="Forget the household: destroy its key, so its personal data can never be read again")
-def erase(household_id: UUID, body: ErasureIn, command: CommandDep) -> JSONResponse:
+def erase_household(household_id: UUID, body: ErasureIn, command: CommandDep) -> JSONResponse:
+    """Forgets the household (AVG art. 17) by crypto-shredding: its key is destroyed, so the personal data in its
+    events can never be read again, and the read models drop its rows; the events themselves, without their personal
+    data, stay for the audit. The privacy officer's decision alone, with the reason."""
     return command.run(partial(command.households.forget, household_id, **body.fields()))

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.authz import list_scope, record_listed
 from api.deps import AfterQuery, HouseholdsDep, PrincipalDep, ScheduleDep, SettingsDep, wait_for
-from api.routers.common import READ_RESPONSES
+from api.routers.common import LIST_RESPONSES, READ_RESPONSES
 from api.schemas.schedule import CheckInHistory, ScheduleItem, SchedulePage
 from domain.team import SIGNAL_LEVELS
 from domain.values import local_date
@@ -23,7 +23,7 @@ router = APIRouter(tags=["schedule"])
 NO_NUL = r"^[^\x00]*$"
 
 
-@router.get("/api/schedule", response_model=SchedulePage, responses=READ_RESPONSES,
+@router.get("/api/schedule", response_model=SchedulePage, responses=LIST_RESPONSES,
             summary="Open check-ins due within N days, overdue first (by team or coordinator)")
 def schedule(
     request: Request,
@@ -38,6 +38,10 @@ def schedule(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: AfterQuery = None,
 ) -> SchedulePage:
+    """The open check-ins due today or within `within_days`, and every overdue one, overdue first, for your team (or
+    the households you coordinate: `coordinator=<you>`), a page at a time. Each says how many days it is overdue,
+    why it was planned, and whether a signal arrived since the household was last seen (`escalation_hint`). A
+    projection: `after` reads your own write."""
     wait_for(view, after, settings.catch_up_timeout)
     today = local_date(datetime.now(UTC))
     team = list_scope(request, principal, team, coordinator)  # only what the user may see (api/authz.py)
@@ -67,6 +71,9 @@ def check_in_history(
     on: Annotated[date | None, Query(description="Also say how many days each check-in was overdue on this date")]
     = None,
 ) -> list[CheckInHistory]:
+    """Every check-in the household ever had, with its due date as it changed over time, how it ended (completed or
+    cancelled) and when, and the days it was overdue; with `on`, also how overdue each was on that date: was it
+    overdue on day D, and for how long."""
     households.get(household_id)  # 404 for an unknown household
     today = local_date(datetime.now(UTC))
     return [CheckInHistory(

@@ -30,7 +30,7 @@ from api.deps import (
     SignalsDep,
     wait_for,
 )
-from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES, Problem
+from api.routers.common import problems
 from api.schemas.signals import (
     ReportStatus,
     ReportStatusPage,
@@ -53,19 +53,19 @@ StatusQuery = Annotated[str | None, Query(pattern="^(new|linked|dismissed)$", de
     "new, linked or dismissed. A partner may ask for `new` only: it sees whether a report was triaged, not how."))]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
-
-
-READ = {**READ_RESPONSES, 404: _problem("Unknown signal (for a partner: also someone else's report)")}
-INTAKE = {**COMMAND_RESPONSES, 404: _problem("Not used: a report creates a new signal"),
-          409: _problem("The report breaks a rule, e.g. it was seen in the future; `rule` says which"),
-          412: _problem("Not used: a report creates a new signal")}
-TRIAGE = {**COMMAND_RESPONSES,
-          403: _problem("A partner account: triage is the team's"),
-          404: _problem("Unknown signal, or (link) unknown household"),
-          409: _problem("The signal was already triaged, or the household refuses it (e.g. it is closed)"),
-          412: _problem("If-Match does not match the signal's current version")}
+INBOX = problems(401, 422, 503, described={
+    403: "Not for this account: a partner asking how its reports were triaged (`status` other than `new`), or "
+         "someone outside the wijkteams, or another team's inbox"})
+READ = problems(401, 422, 503, described={
+    403: "Another team's signal, or an account outside the wijkteams",
+    404: "Unknown signal (for a partner: also someone else's report)"})
+INTAKE = problems(401, 413, 422, 503, described={
+    409: "The report breaks a rule, e.g. it was seen in the future; `rule` says which"})
+TRIAGE = problems(400, 401, 413, 422, 503, described={
+    403: "A partner account (triage is the team's), or a household you may not act on",
+    404: "Unknown signal, or (link) unknown household",
+    409: "The signal was already triaged, or the household refuses it (e.g. it is closed)",
+    412: "If-Match does not match the signal's current version"})
 
 
 def _is_partner(principal: Principal) -> bool:
@@ -86,7 +86,11 @@ def _status(row: SignalRow) -> ReportStatus:
 
 @router.post("", status_code=201, response_model=SignalCommandResult, responses=INTAKE,
              summary="Report a signal (partners too): who reports, about whom, what was seen, how urgent")
-def report(body: SignalReport, command: ReportCommandDep) -> JSONResponse:
+def report_signal(body: SignalReport, command: ReportCommandDep) -> JSONResponse:
+    """Reports a signal to the wijkteam: who reports (a partner, or the team itself), about whom and where, what was
+    seen, on which life domains, how urgent, and for which team. It lands in the team's inbox for triage; a partner
+    follows it with `GET /api/signals/{signal_id}`. Partners too; answers the new `signal_id` with its address in
+    `Location`. Send `Idempotency-Key` to make a retry safe."""
     if _is_partner(command.principal) and body.source == PartnerKind.TEAM:
         raise InvalidInput("source", "a partner reports as the partner it is, not as the team")
 
@@ -99,9 +103,9 @@ def report(body: SignalReport, command: ReportCommandDep) -> JSONResponse:
     return response
 
 
-@router.get("", response_model=SignalPage | ReportStatusPage, responses=READ,
+@router.get("", response_model=SignalPage | ReportStatusPage, responses=INBOX,
             summary="The signal inbox, most urgent first, then the most recently seen (a partner: its own reports)")
-def inbox(
+def signal_inbox(
     request: Request,
     principal: ReporterDep,
     view: SignalsDep,
@@ -113,6 +117,9 @@ def inbox(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: AfterQuery = None,
 ) -> SignalPage | ReportStatusPage:
+    """The wijkteams' people: the signals of your team (and those for no team yet), filtered by status, team and
+    urgency, most urgent first, then the most recently seen, a page at a time. A partner: the status of its own
+    reports only (received or triaged, not how). A projection: `after` reads your own write."""
     partner = _is_partner(principal)
     if partner and status not in (None, NEW):
         raise HTTPException(403, "a partner sees whether its reports were triaged, not how")
@@ -132,8 +139,11 @@ def inbox(
 
 @router.get("/{signal_id}", response_model=SignalItem | ReportStatus, responses=READ,
             summary="One signal: its report, its triage and its eropaf (a partner: the status of its own report)")
-def one(signal_id: UUID, request: Request, principal: ReporterDep, households: HouseholdsDep, view: SignalsDep,
-        settings: SettingsDep, response: Response, after: AfterQuery = None) -> SignalItem | ReportStatus:
+def signal(signal_id: UUID, request: Request, principal: ReporterDep, households: HouseholdsDep, view: SignalsDep,
+           settings: SettingsDep, response: Response, after: AfterQuery = None) -> SignalItem | ReportStatus:
+    """One signal as it stands: its report, how it was triaged (linked to a household, registered as one, or dismissed)
+    and its eropaf, the hours from the signal to the first contact with the household. A partner sees only the
+    status of its own reports; another team's signal is refused (403). The `ETag` is the signal's version."""
     # The signal's own events say how it stands now; the view adds the first contact with its household.
     (row,) = replay(households.signal_events(signal_id)).values()
     if _is_partner(principal) and row.reported_by != principal.user_id:
@@ -154,7 +164,10 @@ def one(signal_id: UUID, request: Request, principal: ReporterDep, households: H
 
 @router.post("/{signal_id}/triage", response_model=SignalCommandResult, responses=TRIAGE,
              summary="Triage a signal, once: link it to a household, register a household from it, or dismiss it")
-def triage(signal_id: UUID, body: Triage, command: CommandDep, request: Request) -> JSONResponse:
+def triage_signal(signal_id: UUID, body: Triage, command: CommandDep, request: Request) -> JSONResponse:
+    """Decides a new signal, once: `link` it to a household you may act on (it becomes a signal on that household),
+    `register` a new household from it, or `dismiss` it with a reason. For the wijkteams' people; send the signal's
+    `ETag` as `If-Match` to triage only what you saw."""
     households = command.households
     signal_scope(request, command.principal)  # the wijkteams' people triage
     if body.action == TriageAction.LINK:

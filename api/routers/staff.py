@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from api.auth import Principal
 from api.authz import role_and_team
 from api.deps import HouseholdsDep, PrincipalDep
-from api.routers.common import COMMAND_RESPONSES, READ_RESPONSES, forbidden
+from api.routers.common import problems
 from api.schemas.commands import RoleGrant, RoleRevocation, StaffRegistration, TeamChange
 from domain.application import Households
 from domain.staff import ADMINISTRATOR, COORDINATOR, GENERALIST, PRIVACY_OFFICER, TEAM_LEAD, StaffMember, staff_id
@@ -24,8 +24,13 @@ router = APIRouter(prefix="/api/staff", tags=["staff"])
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
 TEAM_LEAD_GRANTS = (GENERALIST, COORDINATOR)  # the roles a team lead grants and revokes in their own team
-FORBIDDEN = {403: forbidden("Only an administrator (or a team lead, for their own team's generalists and "
-                            "coordinators) changes people and roles")}
+CHANGES = ("Only an administrator (or a team lead, for their own team's generalists and coordinators) changes "
+           "people and roles")
+LIST = problems(401, 503, described={403: "The list of people is for administrators, privacy officers and team leads"})
+ONE = problems(401, 404, 422, 503, described={
+    403: "You see your own record, or (a team lead) your team's", 404: "Unknown user"})
+REGISTRATION = problems(401, 409, 413, 422, 503, described={403: "Only an administrator registers people"})
+CHANGE = problems(401, 409, 413, 422, 503, described={403: CHANGES, 404: "Unknown user"})
 
 
 class RoleChange(BaseModel):
@@ -93,9 +98,11 @@ def _result(households: Households, user_id: str, outcome: Any) -> StaffResult:
     return StaffResult(user_id=user_id, version=outcome.version, position=outcome.position)
 
 
-@router.get("", response_model=StaffPage, responses={**READ_RESPONSES, **FORBIDDEN},
+@router.get("", response_model=StaffPage, responses=LIST,
             summary="The people: user, team and roles (a team lead: their own team)")
 def staff(request: Request, principal: PrincipalDep, households: HouseholdsDep) -> StaffPage:
+    """Everyone in the staff registry, with their team, roles and the role that counts for access control. For
+    administrators and privacy officers; a team lead sees their own team."""
     role, team = role_and_team(request, principal)
     if role not in (ADMINISTRATOR, PRIVACY_OFFICER, TEAM_LEAD):
         raise HTTPException(403, "the list of people is for administrators, privacy officers and team leads")
@@ -105,10 +112,12 @@ def staff(request: Request, principal: PrincipalDep, households: HouseholdsDep) 
     return StaffPage(items=[_view(m) for m in members])
 
 
-@router.post("", status_code=201, response_model=StaffResult, responses={**COMMAND_RESPONSES, **FORBIDDEN},
+@router.post("", status_code=201, response_model=StaffResult, responses=REGISTRATION,
              summary="Register a user in a team, with their first roles and the reason")
-def register(body: StaffRegistration, request: Request, principal: PrincipalDep,
-             households: HouseholdsDep) -> StaffResult:
+def register_staff_member(body: StaffRegistration, request: Request, principal: PrincipalDep,
+                          households: HouseholdsDep) -> StaffResult:
+    """Registers a user in the staff registry, in a team (or none), with their first roles and the reason. For
+    administrators; a user is registered once (409)."""
     if role_and_team(request, principal)[0] != ADMINISTRATOR:
         raise HTTPException(403, "only an administrator registers people")
     outcome = households.register_staff(body.user_id, actor=principal.user_id, name=body.name, team=body.team,
@@ -116,9 +125,12 @@ def register(body: StaffRegistration, request: Request, principal: PrincipalDep,
     return _result(households, body.user_id, outcome)
 
 
-@router.get("/{user_id}", response_model=StaffView, responses={**READ_RESPONSES, **FORBIDDEN},
+@router.get("/{user_id}", response_model=StaffView, responses=ONE,
             summary="One person: team, roles, and every change of them with who, when and why")
-def one(user_id: UserIdPath, request: Request, principal: PrincipalDep, households: HouseholdsDep) -> StaffView:
+def staff_member(user_id: UserIdPath, request: Request, principal: PrincipalDep,
+                 households: HouseholdsDep) -> StaffView:
+    """One person of the registry: team, roles, and every change of them, oldest first, with who made it, when and why.
+    Administrators and privacy officers see anyone, a team lead their own team, anyone their own record."""
     member = _member(households, user_id)
     if not _may_see(request, principal, member):
         raise HTTPException(403, "you see your own record, or (a team lead) your team's")
@@ -129,28 +141,33 @@ def one(user_id: UserIdPath, request: Request, principal: PrincipalDep, househol
     return _view(member, changes)
 
 
-@router.post("/{user_id}/roles", response_model=StaffResult, responses={**COMMAND_RESPONSES, **FORBIDDEN},
+@router.post("/{user_id}/roles", response_model=StaffResult, responses=CHANGE,
              summary="Grant a role, with the reason")
-def grant(user_id: UserIdPath, body: RoleGrant, request: Request, principal: PrincipalDep,
-          households: HouseholdsDep) -> StaffResult:
+def grant_role(user_id: UserIdPath, body: RoleGrant, request: Request, principal: PrincipalDep,
+               households: HouseholdsDep) -> StaffResult:
+    """Grants a person a role, with the reason. For administrators; a team lead grants the generalist and coordinator
+    roles to their own team's people."""
     _may_change(request, principal, households, user_id, body.role)
     outcome = households.grant_role(user_id, body.role, actor=principal.user_id, reason=body.reason)
     return _result(households, user_id, outcome)
 
 
 @router.post("/{user_id}/revocations", response_model=StaffResult,
-             responses={**COMMAND_RESPONSES, **FORBIDDEN}, summary="Revoke a role, with the reason")
-def revoke(user_id: UserIdPath, body: RoleRevocation, request: Request, principal: PrincipalDep,
-           households: HouseholdsDep) -> StaffResult:
+             responses=CHANGE, summary="Revoke a role, with the reason")
+def revoke_role(user_id: UserIdPath, body: RoleRevocation, request: Request, principal: PrincipalDep,
+                households: HouseholdsDep) -> StaffResult:
+    """Revokes a role of a person, with the reason. For administrators; a team lead revokes the generalist and
+    coordinator roles of their own team's people."""
     _may_change(request, principal, households, user_id, body.role)
     outcome = households.revoke_role(user_id, body.role, actor=principal.user_id, reason=body.reason)
     return _result(households, user_id, outcome)
 
 
-@router.post("/{user_id}/team", response_model=StaffResult, responses={**COMMAND_RESPONSES, **FORBIDDEN},
+@router.post("/{user_id}/team", response_model=StaffResult, responses=CHANGE,
              summary="Move a person to another team (or none), with the reason")
-def change_team(user_id: UserIdPath, body: TeamChange, request: Request, principal: PrincipalDep,
-                households: HouseholdsDep) -> StaffResult:
+def change_staff_team(user_id: UserIdPath, body: TeamChange, request: Request, principal: PrincipalDep,
+                      households: HouseholdsDep) -> StaffResult:
+    """Moves a person to another team (or to none), with the reason. For administrators."""
     _may_change(request, principal, households, user_id, None)
     outcome = households.change_staff_team(user_id, body.team, actor=principal.user_id, reason=body.reason)
     return _result(households, user_id, outcome)

@@ -78,6 +78,9 @@ def timeline(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: AfterQuery = None,
 ) -> TimelinePage:
+    """The household's events as one line each in Dutch (who did what, when, on which life domains), newest first,
+    filtered by life domain, kind, actor and period, a page at a time (`next_cursor`). A projection: `after` reads
+    your own write."""
     _exists(households, household_id)
     wait_for(view, after, settings.catch_up_timeout)
     try:
@@ -95,7 +98,10 @@ def timeline(
                                "version, position, actor, occurred_at, recorded_at and the event's own `fields`.",
                 "content": {NDJSON: {"schema": {"type": "string"}}}}},
             summary="The audit history: every stored event of the household with all its metadata, as JSON lines")
-def history(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> StreamingResponse:
+def audit_history(household_id: UUID, _principal: PrincipalDep, households: HouseholdsDep) -> StreamingResponse:
+    """Every event stored for the household, oldest first, straight from the event store, as JSON lines: the audit
+    export. For the household's team and the privacy officer; logged as an export (NEN 7513 `execute`). The `ETag`
+    is the household's version."""
     _exists(households, household_id)
     entries = household_history(households, household_id)
     return StreamingResponse(json_lines(entries), media_type=NDJSON,

@@ -40,7 +40,9 @@ class CheckInHistory(BaseModel):
     check_in_id: str
     scheduled_on: date
     due: date
-    plan: list[tuple[date, date]] = Field(description="(from this day on, due on) — the due date as it changed.")
+    # A pair as a two-item array of dates, not a tuple: OpenAPI tools (and Spectral) want `items`, not `prefixItems`.
+    plan: list[Annotated[list[date], Field(min_length=2, max_length=2)]] = Field(
+        description="`[from this day on, due on]` pairs: the due date as it changed, oldest first.")
     status: str
     ended_on: date | None
     days_overdue: int = Field(description="Days it was (or, still open, is) overdue in all.")

@@ -20,7 +20,6 @@ from tests.api.support import (
     ANNA,
     BRAM,
     COMMANDS,
-    PROBLEM,
     ROUTES,
     SUB_ITEM_COMMANDS,
     UNKNOWN_HOUSEHOLD,
@@ -85,25 +84,7 @@ def test_every_post_route_documents_its_body_with_an_example_that_is_itself_vali
     model.model_validate(example)
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"], ids=str)
-def test_every_post_route_declares_its_problem_responses(client, route):
-    responses = _operation(client, route)["responses"]
-    # A POST without a body (mark read, make a calendar feed) breaks no rule and has no version to match;
-    # logging in (public) refuses wrong credentials, bad bodies and too many attempts; logging out refuses nothing.
-    if route.public:
-        expected: tuple[str, ...] = ("401", "422", "429") if route.body else ()
-    else:
-        expected = ("401", "404", "409", "412", "422") if route.body else ("401",)
-    for status in expected:
-        assert PROBLEM in responses[status]["content"], (status, responses[status])
-    assert str(route.status) in responses
-
-
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "GET"], ids=str)
-def test_every_read_route_declares_its_problem_responses(client, route):
-    responses = _operation(client, route)["responses"]
-    for status in ("401", "422", "503") if not route.public else ("404", "503"):
-        assert PROBLEM in responses[status]["content"]
+# What each route declares it answers, and that it answers nothing else: tests/api/test_openapi.py.
 
 
 # ---- problems, never a 500 -------------------------------------------------------

@@ -228,6 +228,7 @@ def test_a_server_with_too_few_connections_is_refused_at_start_with_a_clear_mess
         raise
     output = log.read_text()
     assert code == 2, output
-    assert "Waakvlam does not start: PostgreSQL allows 17 connections (max_connections = 20, less those reserved for superusers), and this start needs 35" in output
+    assert ("Waakvlam does not start: PostgreSQL allows 17 connections (max_connections = 20, less those reserved "
+            "for superusers), and this start needs 35") in output
     assert "Raise max_connections" in output and "WAAKVLAM_POOL_SIZE" in output
     assert "Traceback" not in output
