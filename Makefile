@@ -7,18 +7,20 @@ STAMP := $(VENV)/.installed
 .PHONY: run test test-clocks test-every-clock bench lint demo worker api clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	@echo "Setting up $(VENV): Python packages (the first time takes about a minute)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
 
 # The Node.js tools (package.json, exactly as package-lock.json pins them): Spectral, the OpenAPI linter that
 # tests/api/test_openapi.py runs. No install scripts. Order-only, so every target that sets up the venv sets
 # these up too, and a new lock file reinstalls only them.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	touch $(NODE_STAMP)
+	@echo "Setting up node_modules: the Node.js tools, as package-lock.json pins them"
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 $(STAMP): | $(NODE_STAMP)
 
 ## run: start the API, the projection worker and the reminder worker on the embedded PostgreSQL, with demo data

@@ -27,7 +27,28 @@ from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import PoolTimeout
+from psycopg_pool.base import AttemptWithBackoff
 
+RECONNECT_DELAY_CAP = 5.0  # seconds between a pool's attempts to reconnect, at most
+
+
+def _capped_backoff() -> None:
+    """psycopg_pool doubles the wait between its attempts to reconnect without a cap (1, 2, 4 ... 128 s), so a process
+    could answer 503 for two minutes after its database came back. At most RECONNECT_DELAY_CAP: it is back within
+    seconds. (The pool has no option for it; this wraps its backoff's one method.)"""
+    update_delay = AttemptWithBackoff.update_delay
+    if getattr(update_delay, "capped", False):
+        return
+
+    def capped(self: AttemptWithBackoff, now: float) -> None:
+        update_delay(self, now)
+        self.delay = min(self.delay, RECONNECT_DELAY_CAP)
+
+    capped.capped = True  # type: ignore[attr-defined]
+    AttemptWithBackoff.update_delay = capped  # type: ignore[method-assign]
+
+
+_capped_backoff()
 _lock = threading.Lock()
 _shared: dict[tuple[str, ...], _Entry] = {}
 

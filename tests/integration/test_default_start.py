@@ -11,9 +11,12 @@ import random
 import re
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -159,10 +162,10 @@ class Walker:
                 self.get(rng, rng.choice(tokens))
 
 
-def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(data_dir: Path, port: int, log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen([sys.executable, "-m", "waakvlam.cli", "run"], env=_make_run_env(data_dir, port),
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -174,26 +177,72 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         raise
 
 
-def test_make_run_at_its_defaults_stays_within_its_connections_for_two_minutes_of_every_route(tmp_path):
-    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "run.log"
-    allowed = budget(Settings(_env_file=None))  # the defaults, as `make run` has them
-    process = _start(data_dir, port, log)
+@dataclass(frozen=True)
+class Service:
+    base: str
+    cwd: Path  # where `make run` was started: the data is in cwd/.data, as `make run` has it
+    data_dir: Path
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """`waakvlam run` as `make run` starts it, once its demo is loaded and every view has caught up."""
+    cwd = tmp_path_factory.mktemp("make-run")
+    data_dir, port, log = cwd / ".data", free_port(), cwd / "run.log"
+    process = _start(data_dir, port, log, cwd=cwd)
     try:
         base = f"http://127.0.0.1:{port}"
         _until("the API did not start", lambda: httpx.get(f"{base}/healthz").status_code == 200, log)
         _until("the views did not catch up with the demo", lambda: _caught_up(data_dir, os.environ.copy()), log)
-        sampler = Sampler(_embedded_conninfo(data_dir))
-        sampler.start()
-        walkers = [Walker(base) for _ in range(CLIENTS)]
-        threads = [threading.Thread(target=w.walk, args=(WALK_SECONDS, n)) for n, w in enumerate(walkers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        sampler.stop.set()
-        sampler.join()
+        yield Service(base, cwd, data_dir, log)
     finally:
         _stop(process)
+    assert "Traceback" not in log.read_text()
+
+
+# ---- the README, as printed -------------------------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# curl -s prints an error answer and succeeds; here an answer of 400 or more fails the example.
+STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; }\n'
+
+
+def readme_examples() -> list[str]:
+    """The README's shell examples that talk to a running service (not the `make` commands)."""
+    blocks = re.findall(r"^ *```sh\n(.*?)^ *```", README.read_text(), re.M | re.S)
+    return [textwrap.dedent(block) for block in blocks if "make run" not in block]
+
+
+def test_every_shell_example_of_the_readme_runs_as_printed(service):
+    examples = readme_examples()
+    assert len(examples) >= 4 and any("/contacts" in example for example in examples)
+    _until("no demo mail arrived", lambda: list((service.cwd / ".data" / "mail").glob("*.eml")), service.log)
+    for example in examples:
+        script = STRICT_CURL + example.replace("http://127.0.0.1:8000", service.base)
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=service.cwd, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, f"{example}\nanswered:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        assert done.stdout.strip(), example
+        if "/contacts" in example:  # the tour: the home visit it recorded is on the timeline it read
+            assert "huisbezoek" in done.stdout.lower(), done.stdout[-2000:]
+
+
+# ---- two minutes of every route ----------------------------------------------------------------------------------
+
+
+def test_make_run_at_its_defaults_stays_within_its_connections_for_two_minutes_of_every_route(service):
+    allowed = budget(Settings(_env_file=None))  # the defaults, as `make run` has them
+    sampler = Sampler(_embedded_conninfo(service.data_dir))
+    sampler.start()
+    walkers = [Walker(service.base) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=w.walk, args=(WALK_SECONDS, n)) for n, w in enumerate(walkers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sampler.stop.set()
+    sampler.join()
 
     statuses = sum((w.statuses for w in walkers), Counter())
     errors = [error for w in walkers for error in w.server_errors]
@@ -201,13 +250,14 @@ def test_make_run_at_its_defaults_stays_within_its_connections_for_two_minutes_o
           f"{dict(sampler.peak_per_process)}")
     assert sum(statuses.values()) > 500 and statuses[200] > 300, statuses  # it was walked, and it answered
     assert errors == [], errors[:10]
-    server_log = "".join(path.read_text(errors="replace") for path in (data_dir / "pg").glob("log*") if path.is_file())
+    server_log = "".join(path.read_text(errors="replace") for path in (service.data_dir / "pg").glob("log*")
+                         if path.is_file())
     assert "too many clients" not in server_log
     assert 0 < sampler.peak <= allowed.service
     assert sampler.peak_per_process["waakvlam api"] <= allowed.api
     assert sampler.peak_per_process["waakvlam projections"] <= allowed.projection_worker
     assert sampler.peak_per_process["waakvlam reminders"] <= allowed.reminder_worker
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in service.log.read_text()
 
 
 def test_a_server_with_too_few_connections_is_refused_at_start_with_a_clear_message(tmp_path):
