@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): Python packages (the first time takes about a minute)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -e ".[dev]"
+	@$(BIN)/pip install --quiet --quiet --upgrade pip
+	@$(BIN)/pip install --quiet --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 # The Node.js tools (package.json, exactly as package-lock.json pins them): Spectral, the OpenAPI linter that

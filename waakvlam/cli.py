@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from waakvlam.settings import Settings, get_settings
@@ -50,11 +51,21 @@ def load_demo_if_empty() -> int:
         print("Loading the demo municipality (first start only)…", flush=True)
         load_staff(app)
         load_team_policies(app)
-        households = load_demo(app)
+        households = load_demo(app, progress=_demo_progress(time.monotonic()))
         load_partner_signals(app, households)
         return len(households)
     finally:
         app.close()
+
+
+def _demo_progress(started: float) -> Callable[[int, int], None]:
+    """Every tenth household: how far the demo load is, and about how long it has to go."""
+    def progress(done: int, total: int) -> None:
+        if done % 10 == 0 or done == total:
+            left = (time.monotonic() - started) / done * (total - done)
+            print(f"  {done} of {total} households, about {left:.0f} s to go" if done < total
+                  else f"  {total} households loaded in {time.monotonic() - started:.0f} s", flush=True)
+    return progress
 
 
 def _ensure_demo_accounts(env: dict[str, str]) -> None:
@@ -72,8 +83,6 @@ def _ensure_demo_accounts(env: dict[str, str]) -> None:
 
 def api(on_started: Callable[[], None] | None = None) -> None:
     """Serve the API here; `on_started` is called once it accepts connections."""
-    import time
-
     import uvicorn
 
     os.environ["PGAPPNAME"] = "waakvlam api"  # whose connections they are, in pg_stat_activity
@@ -105,7 +114,6 @@ def reminders() -> None:
 def _start_mail_sink() -> subprocess.Popen[bytes] | None:
     """Demo mode without an SMTP server: start the local mail sink and send the demo's mail there."""
     import socket
-    import time
 
     settings = get_settings()
     if not settings.demo or settings.smtp_host:
@@ -236,8 +244,12 @@ def run() -> None:
         supervisor.start_process("reminder worker", [sys.executable, "-m", "workers.reminders"])
         supervisor.start()
         api(on_started=lambda: print(_started_block(get_settings(), mail_kept=sink is not None), flush=True))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn has shut down and re-raises it; what follows is the clean-up, not a crash
     finally:
+        print("Stopping Waakvlam…", flush=True)
         supervisor.stop()
+    print("Waakvlam has stopped.", flush=True)
 
 
 def verify() -> int:

@@ -261,8 +261,9 @@ RECORDING_LAG = {"visit": ([(20, 240), (240, 720), (1200, 4320)], [5, 3, 2]),
 
 
 def load_demo(app: Households, *, seed: int = 2026, households: int = 60,
-              today: datetime | None = None) -> list[UUID]:
+              today: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> list[UUID]:
     """Register the demo municipality; return the households' ids in the order they were told.
+    `progress(done, total)` is called after each household.
 
     `today` (default: now; a naive value is taken as UTC) must not lie in the future: the
     household refuses events that happened later than now."""
@@ -282,6 +283,8 @@ def load_demo(app: Households, *, seed: int = 2026, households: int = 60,
     ids = []
     for n, (ending, profile, team) in enumerate(zip(endings, profiles, teams, strict=True)):
         ids.append(_Story(app, rng, lags, today, team, surnames[n % len(surnames)], profile).tell(ending))
+        if progress is not None:
+            progress(n + 1, households)
     return ids
 
 
