@@ -288,14 +288,31 @@ def rebuild(name: str) -> int:
     if name not in found:
         print(f"no projection {name!r}; there are: {', '.join(found)}", file=sys.stderr)
         return 2
+    env = eventsourcing_env(get_settings())
     try:
-        result = rebuild_projection(*found[name], eventsourcing_env(get_settings()),
-                                    progress=lambda done: print(f"  {done} events", end="\r", flush=True))
+        result = rebuild_projection(*found[name], env, progress=_rebuild_progress(env, time.monotonic()))
     except (ValueError, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 1
     print(result, flush=True)
     return 0
+
+
+def _rebuild_progress(env: dict[str, str], started: float) -> Callable[[int], None]:
+    """How far a rebuild is, of the events in the store now, and about how long it has to go."""
+    from domain.application import Households
+
+    app = Households(env=env)
+    try:
+        total = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+
+    def progress(done: int) -> None:
+        left = (time.monotonic() - started) / done * max(total - done, 0) if done else 0
+        share = f" ({min(done * 100 // total, 100)} %)" if total else ""
+        print(f"  {done} of {total} events{share}, about {left:.0f} s to go   ", end="\r", flush=True)
+    return progress
 
 
 def retention(confirm: bool) -> int:
@@ -317,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "api", "worker", "reminders", "demo", "verify", "projections",
                                             "rebuild", "retention"])
-    parser.add_argument("projection", nargs="?", help="for rebuild: caseload, plan or timeline")
+    parser.add_argument("projection", nargs="?", help="for rebuild: the projection (`waakvlam projections` lists them)")
     parser.add_argument("--confirm", action="store_true",
                         help="for retention: erase the households past their term (without: only report them)")
     args = parser.parse_args(argv)

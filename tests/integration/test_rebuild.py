@@ -199,6 +199,7 @@ def test_the_command_line_rebuilds_a_projection_and_refuses_unknown_ones(househo
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "caseload: version 2 built from 2 events" in done.stdout
+    assert "2 of 2 events (100 %), about 0 s to go" in done.stdout  # it shows how far it is
     status = subprocess.run([sys.executable, "-m", "waakvlam.cli", "projections"], env=env, capture_output=True,
                             text=True, check=True).stdout
     assert any(line.split()[:2] == ["caseload", "v2"] for line in status.splitlines())
