@@ -31,7 +31,6 @@ from eventsourcing.utils import get_topic
 
 from domain import household as household_module
 from domain import signal as signal_module
-from domain.corrections import item_field
 from domain.erasure import KeyRing, MemoryKeys, ShreddingMapper, kek_of, personal_topics
 from domain.errors import Contention, NotFound, RuleViolation, StaleVersion
 from domain.history import HistoryCache
@@ -419,21 +418,18 @@ class Households(Application[UUID]):
         return self._update(household_id, kw, lambda h, f: h.reopen(actor=actor, **f))
 
     def correct(self, household_id: UUID, *, actor: str, target_version: int, **kw: Any) -> Outcome:
-        """Correct what the event at `target_version` said; the original stays."""
+        """Correct what the event at `target_version` said; the original stays. The household decides,
+        given the event, the household as it was just before it and what earlier corrections of it
+        changed: the corrected event is checked as if it had been recorded in its place."""
 
         def command(household: Household, fields: dict[str, Any]) -> None:
             if not 1 <= target_version <= household.version:
                 raise NotFound(f"this household has no event at version {target_version}")
-            (target,) = self.events.get(household_id, gt=target_version - 1, lte=target_version)
-            kind = type(target).__name__
-            id_field = item_field(kind)
-            changes = fields.get("changes", {})
-            household.correct(
-                actor=actor, target_version=target_version, target_kind=kind,
-                item_id=getattr(target, id_field) if id_field else None,
-                original={name: getattr(target, name, None) for name in changes},
-                **fields,
-            )
+            target, *later = self.events.get(household_id, gt=target_version - 1, lte=household.version)
+            earlier = [e.changes for e in later
+                       if type(e).__name__ == "Corrected" and e.target_version == target_version]
+            before = self.repository.get(household_id, version=target_version - 1) if target_version > 1 else None
+            household.correct(actor=actor, target=target, before=before, earlier=earlier, **fields)
 
         return self._update(household_id, kw, command)
 

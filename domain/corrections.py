@@ -1,8 +1,12 @@
-"""What may be corrected, and how a corrected value is checked.
+"""What may be corrected, and the form of a corrected value.
 
 A correction never changes the event it corrects: it is a new event holding the
 original values, the corrected ones and the reason. Only recorded facts are
 correctable; decisions (an escalation, a closure) are undone by a new decision.
+
+Here each corrected value is checked for its form, as the command's request body is
+(InvalidInput, HTTP 422); then the corrected event is checked by the rules of its
+command, as if it had been recorded in its place (domain/rules.py, Household.correct).
 """
 
 from __future__ import annotations
@@ -16,9 +20,18 @@ from domain.values import MAX_SCORE, MIN_SCORE, ContactKind, LifeDomain, Urgency
 
 
 def _text(value: Any) -> str:
+    """A text that says something (a signal's source, a goal): recorded as the command records it."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty text")
-    return value.strip()
+    return value
+
+
+def _name(value: Any) -> str:
+    """A text the command requires (label, name, who, what): that it says something is the command's
+    rule, refused as the command refuses it (domain/rules.py)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be a non-empty text")
+    return value
 
 
 def _free_text(value: Any) -> str:
@@ -88,9 +101,9 @@ Check = Callable[[Any], Any]
 
 # Event kind -> (the field naming the item it created, {field: check}).
 CORRECTABLE: dict[str, tuple[str | None, dict[str, Check]]] = {
-    "Registered": (None, {"label": _text}),
-    "MemberAdded": ("member_id", {"name": _text, "role": _free_text, "birth_year": _year}),
-    "NetworkPersonAdded": ("person_id", {"name": _text, "relation": _free_text, "notices_decline": _bool}),
+    "Registered": (None, {"label": _name}),
+    "MemberAdded": ("member_id", {"name": _name, "role": _free_text, "birth_year": _year}),
+    "NetworkPersonAdded": ("person_id", {"name": _name, "relation": _free_text, "notices_decline": _bool}),
     "SignalRecorded": ("signal_id", {
         "source": _text, "description": _free_text, "life_domains": _domains,
         "urgency": lambda v: str(Urgency(v)), "occurred_at": _moment,
@@ -101,7 +114,7 @@ CORRECTABLE: dict[str, tuple[str | None, dict[str, Check]]] = {
     }),
     "AssessmentRecorded": ("assessment_id", {"scores": _scores, "occurred_at": _moment}),
     "GoalSet": ("goal_id", {"life_domain": _domain, "description": _text}),
-    "AgreementMade": ("agreement_id", {"who": _text, "what": _text, "due": _date}),
+    "AgreementMade": ("agreement_id", {"who": _name, "what": _name, "due": _date}),
     "InterventionStarted": ("intervention_id", {"provider": _free_text, "description": _free_text}),
 }
 

@@ -3,7 +3,9 @@
 Each public method is a command: it checks the rules against the current state
 and then triggers one or more events. The `@event` methods below them are the
 events themselves; their bodies only change state, so replaying them never
-re-checks a rule against today's clock.
+re-checks a rule against today's clock. The rules of the recorded facts (a member,
+a contact, an intervention...) live in domain/rules.py: a correction of such a fact
+is checked by the same rules, as if the corrected event had been recorded in its place.
 
 The aggregate keeps only what its rules need (open items and their status, not
 every note), so a household with a long history stays cheap to load.
@@ -14,7 +16,7 @@ some thirty command/event pairs, and its rules read best side by side.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
@@ -23,30 +25,25 @@ from uuid import uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.corrections import validate_changes
+from domain import rules
+from domain.corrections import item_field, validate_changes
 from domain.erasure import REDACTED
 from domain.errors import InvalidInput, NotFound, RuleViolation
+from domain.rules import OPEN, SHARING_NEEDS_CONSENT
 from domain.values import (
     ASSESSMENT_INSTRUMENT,
     FUTURE_TOLERANCE,
-    MAX_SCORE,
-    MIN_SCORE,
     ClosureReason,
-    ContactKind,
     Intensity,
-    LifeDomain,
     Phase,
-    SupportLevel,
     Urgency,
     choice,
     local_date,
     next_due,
-    shares_outside_the_team,
     validate_cadence,
 )
 
-OPEN, CLOSED, FORGOTTEN = "open", "closed", "forgotten"
-SHARING_NEEDS_CONSENT = "sharing with a provider outside the team needs consent or a legal basis"
+CLOSED, FORGOTTEN = "closed", "forgotten"
 
 # The personal fields of each event: sealed with the household's own key (domain/erasure.py),
 # read as placeholders ("[gewist]", [], {}, None) once the household is forgotten.
@@ -129,16 +126,8 @@ class Household(Aggregate):
         occurred_at: datetime | None = None,
     ) -> Household:
         when = _when(occurred_at)
-        if not label.strip() or not team.strip():
-            raise RuleViolation("a household has a label and a team")
-        household = cls(
-            actor=actor,
-            occurred_at=when,
-            label=label.strip(),
-            team=team.strip(),
-            intensity=str(choice(Intensity, intensity, "intensity")),
-            cadence=validate_cadence(cadence or {}),
-        )
+        household = cls(actor=actor, occurred_at=when,
+                        **rules.registered(None, when, label=label, team=team, intensity=intensity, cadence=cadence))
         household.team_cadence = team_cadence
         # The pilot light is lit at registration and never goes out.
         household._schedule_next(actor=actor, after=when, reason="registered")
@@ -178,11 +167,9 @@ class Household(Aggregate):
     def add_member(self, *, actor: str, name: str, role: str = "", birth_year: int | None = None,
                    occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
-        if not name.strip():
-            raise RuleViolation("a member has a name")
+        fields = rules.member_added(self, when, name=name, role=role, birth_year=birth_year)
         member_id = new_id()
-        self._member_added(actor=actor, occurred_at=when, member_id=member_id,
-                           name=name.strip(), role=role, birth_year=birth_year)
+        self._member_added(actor=actor, occurred_at=when, member_id=member_id, **fields)
         return member_id
 
     @event("MemberAdded")
@@ -204,11 +191,9 @@ class Household(Aggregate):
     def add_network_person(self, *, actor: str, name: str, relation: str = "",
                            notices_decline: bool = False, occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
-        if not name.strip():
-            raise RuleViolation("a network person has a name")
+        fields = rules.network_person_added(self, when, name=name, relation=relation, notices_decline=notices_decline)
         person_id = new_id()
-        self._network_person_added(actor=actor, occurred_at=when, person_id=person_id,
-                                   name=name.strip(), relation=relation, notices_decline=notices_decline)
+        self._network_person_added(actor=actor, occurred_at=when, person_id=person_id, **fields)
         return person_id
 
     @event("NetworkPersonAdded")
@@ -267,10 +252,10 @@ class Household(Aggregate):
         then `signal_id` is the report's id). With `check_in_within` (the team's policy for
         this urgency), a household at waakvlam or licht is seen within that many days."""
         when = self._check_open(occurred_at)
+        fields = rules.signal_recorded(self, when, source=source, description=description, life_domains=life_domains,
+                                       urgency=urgency)
         signal_id = signal_id or new_id()
-        self._signal_recorded(actor=actor, occurred_at=when, signal_id=signal_id, source=source,
-                              description=description, life_domains=_domains(life_domains),
-                              urgency=str(choice(Urgency, urgency, "urgency")))
+        self._signal_recorded(actor=actor, occurred_at=when, signal_id=signal_id, **fields)
         if check_in_within is not None and self.intensity in (Intensity.WAAKVLAM, Intensity.LICHT):
             # Brought forward when the signal is recorded, and not before that day: a signal seen days
             # ago makes the check-in due on the day it is recorded, not in the past.
@@ -292,10 +277,10 @@ class Household(Aggregate):
         when = self._check_open(occurred_at)
         if check_in_id is not None:
             self._check_open_item(self.check_ins, check_in_id, "check-in")
+        fields = rules.contact_recorded(self, when, kind=kind, summary=summary, life_domains=life_domains,
+                                        participants=participants)
         contact_id = new_id()
-        self._contact_recorded(actor=actor, occurred_at=when, contact_id=contact_id,
-                               kind=str(choice(ContactKind, kind, "kind")), summary=summary,
-                               life_domains=_domains(life_domains), participants=list(participants))
+        self._contact_recorded(actor=actor, occurred_at=when, contact_id=contact_id, **fields)
         if check_in_id is not None:
             self._check_in_completed(actor=actor, occurred_at=when, check_in_id=check_in_id,
                                      contact_id=contact_id)
@@ -311,18 +296,9 @@ class Household(Aggregate):
     def record_assessment(self, *, actor: str, scores: dict[str, int], instrument: str = ASSESSMENT_INSTRUMENT,
                           occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
-        if instrument != ASSESSMENT_INSTRUMENT:
-            raise RuleViolation("assessments use the ZRM 2017", f"unknown instrument {instrument!r}")
-        if not scores:
-            raise RuleViolation("an assessment scores at least one life domain")
-        checked = {}
-        for domain, score in scores.items():
-            if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
-                raise RuleViolation("a ZRM score is 1 to 5", f"{domain}: {score!r}")
-            checked[str(choice(LifeDomain, domain, "scores"))] = score
+        fields = rules.assessment_recorded(self, when, instrument=instrument, scores=scores)
         assessment_id = new_id()
-        self._assessment_recorded(actor=actor, occurred_at=when, assessment_id=assessment_id,
-                                  instrument=instrument, scores=checked)
+        self._assessment_recorded(actor=actor, occurred_at=when, assessment_id=assessment_id, **fields)
         return assessment_id
 
     @event("AssessmentRecorded")
@@ -335,9 +311,9 @@ class Household(Aggregate):
     def set_goal(self, *, actor: str, life_domain: str, description: str,
                  occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
+        fields = rules.goal_set(self, when, life_domain=life_domain, description=description)
         goal_id = new_id()
-        self._goal_set(actor=actor, occurred_at=when, goal_id=goal_id,
-                       life_domain=str(choice(LifeDomain, life_domain, "life_domain")), description=description)
+        self._goal_set(actor=actor, occurred_at=when, goal_id=goal_id, **fields)
         return goal_id
 
     @event("GoalSet")
@@ -377,13 +353,9 @@ class Household(Aggregate):
     def make_agreement(self, *, actor: str, who: str, what: str, due: date | None = None,
                        goal_id: str | None = None, occurred_at: datetime | None = None) -> str:
         when = self._check_open(occurred_at)
-        if goal_id is not None:
-            self._check_open_item(self.goals, goal_id, "goal")
-        if not who.strip() or not what.strip():
-            raise RuleViolation("an agreement says who does what")
+        fields = rules.agreement_made(self, when, goal_id=goal_id, who=who, what=what, due=due)
         agreement_id = new_id()
-        self._agreement_made(actor=actor, occurred_at=when, agreement_id=agreement_id, goal_id=goal_id,
-                             who=who.strip(), what=what.strip(), due=due)
+        self._agreement_made(actor=actor, occurred_at=when, agreement_id=agreement_id, **fields)
         return agreement_id
 
     @event("AgreementMade")
@@ -417,29 +389,13 @@ class Household(Aggregate):
         """Start an intervention. Support by a provider outside the team (vrijwillig, eerstelijns,
         specialistisch; see `shares_outside_the_team`) shares the household's data with that provider:
         it needs the household's consent for that provider, valid on the day it starts, or a recorded
-        legal basis (`legal_basis`, e.g. "Jeugdwet art. 7.4.0"), which the event keeps."""
+        legal basis (`legal_basis`, e.g. "Jeugdwet art. 7.4.0"), which the event keeps (domain/rules.py)."""
         when = self._check_open(occurred_at)
-        level = choice(SupportLevel, support_level, "support_level")
-        if goal_id is not None:
-            self._check_open_item(self.goals, goal_id, "goal")
-        if level == SupportLevel.SPECIALISTISCH and not handover_note.strip():
-            raise RuleViolation("specialist care starts with a warm handover",
-                                "a specialist intervention needs a warm-handover note")
-        if level in (SupportLevel.EERSTELIJNS, SupportLevel.SPECIALISTISCH) and not provider.strip():
-            raise RuleViolation("formal care names its provider")
-        on = local_date(when)
-        if shares_outside_the_team(level, provider) and not legal_basis.strip() and not self.has_consent(provider, on):
-            party = provider.strip()
-            raise RuleViolation(SHARING_NEEDS_CONSENT,
-                                f"{level} support by {party} shares the household's data outside the team, and "
-                                f"on {on.isoformat()} the household has no valid consent for {party} and no legal "
-                                f"basis was given: record the household's consent for {party}, or give the "
-                                f"legal_basis for sharing")
+        fields = rules.intervention_started(self, when, goal_id=goal_id, support_level=support_level,
+                                            provider=provider, description=description, handover_note=handover_note,
+                                            legal_basis=legal_basis)
         intervention_id = new_id()
-        self._intervention_started(actor=actor, occurred_at=when, intervention_id=intervention_id,
-                                   goal_id=goal_id, support_level=str(level), provider=provider.strip(),
-                                   description=description, handover_note=handover_note,
-                                   legal_basis=legal_basis.strip())
+        self._intervention_started(actor=actor, occurred_at=when, intervention_id=intervention_id, **fields)
         return intervention_id
 
     @event("InterventionStarted")
@@ -667,19 +623,25 @@ class Household(Aggregate):
         self.closure_reason = None
         self.intensity = intensity
 
-    def correct(self, *, actor: str, target_version: int, target_kind: str, item_id: str | None,
-                original: dict[str, Any], changes: dict[str, Any], reason: str,
-                occurred_at: datetime | None = None) -> None:
-        """Correct what an earlier event said. The original event stays; this
-        event holds the original values, the corrected ones and why."""
+    def correct(self, *, actor: str, target: Household.Event, before: Household | None, changes: dict[str, Any],
+                reason: str, earlier: Sequence[dict[str, Any]] = (), occurred_at: datetime | None = None) -> None:
+        """Correct what an earlier event of this household (`target`) said. The original event stays;
+        this event holds the original values, the corrected ones and why.
+
+        A correction cannot record what the command may not: the corrected event is checked as if it had
+        been recorded in its place, by every rule of its command (domain/rules.py), against `before` (this
+        household as it was just before `target`; None for the registration), on its values as corrected
+        (what the `earlier` corrections of it changed, oldest first, then `changes`)."""
         when = self._check_open(occurred_at)
         if not reason.strip():
             raise RuleViolation("a correction says why")
-        changes = validate_changes(target_kind, changes)
-        if "occurred_at" in changes:
-            self._check_not_before_registration(_when(changes["occurred_at"]))
-        self._corrected(actor=actor, occurred_at=when, target_version=target_version, target_kind=target_kind,
-                        item_id=item_id, original=original, changes=changes, reason=reason)
+        kind = type(target).__name__
+        changes = _checked_in_place(target, before, earlier, validate_changes(kind, changes))
+        id_field = item_field(kind)
+        self._corrected(actor=actor, occurred_at=when, target_version=target.originator_version, target_kind=kind,
+                        item_id=getattr(target, id_field) if id_field else None,
+                        original={name: getattr(target, name, None) for name in changes}, changes=changes,
+                        reason=reason)
 
     @event("Corrected")
     def _corrected(self, *, actor: str, occurred_at: datetime, target_version: int, target_kind: str,
@@ -729,13 +691,33 @@ class Household(Aggregate):
             raise RuleViolation("nothing happens to a household before it was registered",
                                 f"{when.isoformat()} is before registration at {self.registered_at.isoformat()}")
 
-    @staticmethod
-    def _check_open_item(items: dict[str, str], item_id: str, what: str) -> None:
-        status = items.get(item_id)
-        if status is None:
-            raise NotFound(f"{what} {item_id} does not exist in this household")
-        if status != OPEN:
-            raise RuleViolation(f"a finished {what} cannot be acted on", f"{what} {item_id} is already {status}")
+    _check_open_item = staticmethod(rules.check_open_item)
+
+
+def _checked_in_place(target: Household.Event, before: Household | None, earlier: Sequence[dict[str, Any]],
+                      changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` to `target`, checked as if the corrected event had been recorded in its place: by the rules
+    of its command, against the household `before` it, at the moment it was recorded (it happened neither
+    before the registration nor after it was recorded); answered as the event would have recorded them."""
+    kind = type(target).__name__
+    rule = rules.RULES[kind]
+    values = {name: getattr(target, name, default) for name, default in rules.fields_of(rule).items()}
+    values["occurred_at"] = target.occurred_at
+    for corrected in (*earlier, changes):
+        values.update(corrected)
+    when = values.pop("occurred_at")
+    if before is not None:
+        before._check_not_before_registration(when)
+    recorded = target.timestamp
+    if when > recorded + FUTURE_TOLERANCE:
+        later = "in the future" if when > now() + FUTURE_TOLERANCE else f"after it was recorded, {recorded.isoformat()}"
+        raise RuleViolation("nothing is recorded as having happened in the future",
+                            f"occurred_at {when.isoformat()} lies {later}")
+    try:
+        checked = rule(before, when, **values)
+    except InvalidInput as error:
+        raise InvalidInput(f"changes.{error.field}" if error.field in changes else error.field, error.detail) from None
+    return {name: checked.get(name, value) for name, value in changes.items()}
 
 
 def _when(occurred_at: datetime | None) -> datetime:
@@ -754,5 +736,4 @@ def _when(occurred_at: datetime | None) -> datetime:
     return occurred_at.astimezone(UTC)
 
 
-def _domains(life_domains: list[str]) -> list[str]:
-    return sorted({str(choice(LifeDomain, d, "life_domains")) for d in life_domains})
+_domains = rules.domains  # life domains as an event records them (domain/signal.py too)

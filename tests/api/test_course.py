@@ -483,7 +483,7 @@ def test_a_correction_with_bad_input_is_refused_naming_the_field(client, body, f
 @pytest.mark.parametrize(("changes", "field"), [
     ({"birth_year": "1987"}, "body.changes.birth_year"),
     ({"birth_year": 1800}, "body.changes.birth_year"),
-    ({"name": "   "}, "body.changes.name"),
+    ({"name": ""}, "body.changes.name"),
     ({"colour": "blauw"}, "body.changes.colour"),
 ])
 def test_a_correction_of_a_member_with_bad_values_is_refused_naming_the_field(client, changes, field):
@@ -517,3 +517,41 @@ def test_a_correction_to_a_moment_without_a_utc_equivalent_is_invalid_not_a_cras
                                                           "reason": "x"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.changes.occurred_at"
+
+
+# ---- a correction cannot record what the command may not --------------------------------------
+
+SPECIALIST_CARE = {"support_level": "specialistisch", "provider": "GGZ Noord", "description": "Traject",
+                   "handover_note": "Samen kennisgemaakt"}
+SHARING = "sharing with a provider outside the team needs consent or a legal basis"
+
+
+@pytest.mark.parametrize(("provider", "rule"), [
+    ("Jeugdzorg Zuid", SHARING),  # no consent for them
+    ("", "formal care names its provider"),
+])
+def test_a_correction_of_the_provider_is_refused_as_starting_the_care_so_would_be(client, households, provider,
+                                                                                 rule):
+    household_id = register(client)
+    write(client, household_id, "consents", {"given_by": "Sanne Jansen", "party": "GGZ Noord",
+                                             "purpose": "Warme overdracht"})
+    started = write(client, household_id, "interventions", SPECIALIST_CARE)
+
+    body = assert_refused(post(client, household_id, "corrections", {
+        "target_version": started["version"], "changes": {"provider": provider}, "reason": "Andere aanbieder"}), rule)
+
+    assert_refused(post(client, household_id, "interventions", {**SPECIALIST_CARE, "provider": provider}), rule)
+    assert version_of(client, household_id) == started["version"]  # nothing recorded
+    assert "Corrected" not in kinds(households, household_id)
+    if provider:
+        assert provider in body["detail"]
+
+
+def test_a_correction_to_a_blank_name_is_refused_as_adding_the_member_so_would_be(client):
+    household_id = register(client)
+    result = write(client, household_id, "members", {"name": "Sanne"})
+    assert_refused(post(client, household_id, "corrections", {"target_version": result["version"],
+                                                              "changes": {"name": "   "}, "reason": "x"}),
+                   "a member has a name")
+    assert_refused(post(client, household_id, "members", {"name": "   "}), "a member has a name")
+    assert summary(client, household_id)["members"][result["item_id"]]["name"] == "Sanne"

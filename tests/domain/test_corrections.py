@@ -4,11 +4,13 @@ the original values, the corrected ones and the reason."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
-from tests.domain.support import ACTOR, START, day, events, only
+from domain.household import recording_at
+from tests.domain.support import ACTOR, START, day, events, local_day, only
 
 
 def version_of(app, household_id, kind):
@@ -74,7 +76,8 @@ def test_a_corrected_assessment_corrects_the_scores(app, household):
 
 @pytest.mark.parametrize("kind, fields, changes, field", [
     ("MemberAdded", {"name": "Sandra"}, {"shoe_size": 39}, "changes.shoe_size"),
-    ("MemberAdded", {"name": "Sandra"}, {"name": "   "}, "changes.name"),
+    ("MemberAdded", {"name": "Sandra"}, {"name": ""}, "changes.name"),
+    ("MemberAdded", {"name": "Sandra"}, {"name": 7}, "changes.name"),
     ("MemberAdded", {"name": "Sandra"}, {"birth_year": 1850}, "changes.birth_year"),
     ("MemberAdded", {"name": "Sandra"}, {}, "changes"),
     ("AssessmentRecorded", {"scores": {"housing": 3}}, {"scores": {"housing": 7}}, "changes.scores"),
@@ -137,3 +140,155 @@ def test_a_corrected_moment_is_neither_before_registration_nor_in_the_future(app
     with pytest.raises(RuleViolation):
         app.correct(household, actor=ACTOR, target_version=target, changes={"occurred_at": moment}, reason="x")
     assert [type(e).__name__ for e in events(app, household)][-1] == "SignalRecorded"
+
+
+# ---- a correction cannot record what the command may not ------------------------------------
+# The corrected event is checked as if it had been recorded in its place: by every rule of its command,
+# against the household as it was just before it, at the moment it was recorded.
+
+SHARING = "sharing with a provider outside the team needs consent or a legal basis"
+
+
+def consent(app, household, party, **fields):
+    fields = {"given_by": "Sanne de Vries (moeder)", "purpose": "Warme overdracht", "occurred_at": day(1), **fields}
+    return app.record_consent(household, actor=ACTOR, party=party, **fields).item_id
+
+
+def specialist_care(app, household, provider="GGZ Noord", **fields):
+    fields = {"support_level": "specialistisch", "description": "Traject", "handover_note": "Samen kennisgemaakt",
+              "occurred_at": day(2), **fields}
+    app.start_intervention(household, actor=ACTOR, provider=provider, **fields)
+    return version_of(app, household, "InterventionStarted")
+
+
+def refused(app, household, target, changes) -> RuleViolation:
+    version = app.get(household).version
+    with pytest.raises(RuleViolation) as refusal:
+        app.correct(household, actor=ACTOR, target_version=target, changes=changes, reason="Verkeerd ingevoerd")
+    assert app.get(household).version == version  # nothing recorded
+    return refusal.value
+
+
+def test_a_correction_cannot_name_a_provider_the_household_gave_no_consent_for(app, household):
+    consent(app, household, "GGZ Noord")
+    target = specialist_care(app, household)
+
+    refusal = refused(app, household, target, {"provider": "Jeugdzorg Zuid"})
+
+    assert refusal.rule == SHARING
+    assert "Jeugdzorg Zuid" in refusal.detail and local_day(2).isoformat() in refusal.detail
+    # Starting it so is refused alike.
+    with pytest.raises(RuleViolation) as direct:
+        specialist_care(app, household, provider="Jeugdzorg Zuid")
+    assert direct.value.rule == refusal.rule
+
+
+def test_a_correction_cannot_take_the_provider_off_specialist_care(app, household):
+    consent(app, household, "GGZ Noord")
+    target = specialist_care(app, household)
+
+    assert refused(app, household, target, {"provider": " "}).rule == "formal care names its provider"
+
+
+def test_a_correction_may_name_a_provider_the_household_had_consented_to_when_the_support_started(app, household):
+    consent(app, household, "GGZ Noord")
+    consent(app, household, "Jeugdzorg Zuid")
+    target = specialist_care(app, household)
+
+    app.correct(household, actor=ACTOR, target_version=target, changes={"provider": " jeugdzorg zuid "},
+                reason="Verkeerde aanbieder gekozen")
+
+    assert only(app, household, "Corrected").changes == {"provider": "jeugdzorg zuid"}  # as the command records it
+
+
+def test_a_consent_given_after_the_support_started_does_not_cover_a_corrected_provider(app, household):
+    consent(app, household, "GGZ Noord")
+    target = specialist_care(app, household)
+    consent(app, household, "Jeugdzorg Zuid", occurred_at=day(3))  # after the support started
+
+    assert refused(app, household, target, {"provider": "Jeugdzorg Zuid"}).rule == SHARING
+
+
+def test_a_consent_withdrawn_after_the_support_started_still_covers_a_correction_of_it(app, household):
+    ggz = consent(app, household, "GGZ Noord")
+    target = specialist_care(app, household)
+    app.withdraw_consent(household, ggz, actor=ACTOR, occurred_at=day(3))
+
+    app.correct(household, actor=ACTOR, target_version=target, changes={"description": "Traject bij de GGZ"},
+                reason="Omschrijving aangevuld")
+
+    assert only(app, household, "Corrected").changes == {"description": "Traject bij de GGZ"}
+
+
+def test_the_legal_basis_the_support_started_on_covers_a_corrected_provider(app, household):
+    target = specialist_care(app, household, legal_basis="Jeugdwet art. 7.4.0")
+
+    app.correct(household, actor=ACTOR, target_version=target, changes={"provider": "Jeugdzorg Zuid"},
+                reason="Verkeerde aanbieder gekozen")
+
+    assert only(app, household, "Corrected").original == {"provider": "GGZ Noord"}
+
+
+def test_a_correction_cannot_give_volunteer_help_to_an_organisation_without_consent(app, household):
+    app.start_intervention(household, actor=ACTOR, support_level="vrijwillig", provider="", description="Buurvrouw",
+                           occurred_at=day(2))  # a neighbour who volunteers: nobody outside the team to share with
+    target = version_of(app, household, "InterventionStarted")
+
+    assert refused(app, household, target, {"provider": "Humanitas"}).rule == SHARING
+
+
+@pytest.mark.parametrize(("command", "fields", "changes", "rule"), [
+    ("register", {"label": "Fam. De Vries", "team": "Wijkteam Noord"}, {"label": "   "},
+     "a household has a label and a team"),
+    ("add_member", {"name": "Sandra"}, {"name": "   "}, "a member has a name"),
+    ("add_network_person", {"name": "Henk"}, {"name": " \t"}, "a network person has a name"),
+    ("make_agreement", {"who": "Sandra", "what": "Post openen"}, {"who": "  "}, "an agreement says who does what"),
+    ("make_agreement", {"who": "Sandra", "what": "Post openen"}, {"what": " "}, "an agreement says who does what"),
+])
+def test_a_correction_cannot_blank_what_the_command_requires(app, household, command, fields, changes, rule):
+    if command == "register":
+        target, direct = 1, partial(app.register, actor=ACTOR)  # the household's registration
+    else:
+        target = getattr(app, command)(household, actor=ACTOR, **fields).version
+        direct = partial(getattr(app, command), household, actor=ACTOR)
+
+    assert refused(app, household, target, changes).rule == rule
+    with pytest.raises(RuleViolation) as refusal:  # as the command refuses it
+        direct(**{**fields, **changes})
+    assert refusal.value.rule == rule
+
+
+def test_a_corrected_moment_is_not_after_the_fact_was_recorded(app, household):
+    with recording_at(day(6)):
+        app.record_contact(household, actor=ACTOR, kind="huisbezoek", occurred_at=day(5))
+    target = version_of(app, household, "ContactRecorded")
+
+    refusal = refused(app, household, target, {"occurred_at": day(7)})  # past, but after it was recorded
+
+    assert refusal.rule == "nothing is recorded as having happened in the future"
+    assert "after it was recorded" in refusal.detail
+
+
+def test_a_corrected_moment_may_lie_until_the_fact_was_recorded(app, household):
+    with recording_at(day(6)):
+        app.record_contact(household, actor=ACTOR, kind="huisbezoek", occurred_at=day(4))
+    target = version_of(app, household, "ContactRecorded")
+
+    app.correct(household, actor=ACTOR, target_version=target, changes={"occurred_at": day(6)},
+                reason="Was later op de dag")
+
+    assert only(app, household, "Corrected").changes == {"occurred_at": day(6)}
+
+
+def test_a_correction_is_checked_with_what_earlier_corrections_of_the_fact_said(app, household):
+    consent(app, household, "Humanitas")
+    app.start_intervention(household, actor=ACTOR, support_level="vrijwillig", provider="Humanitas",
+                           description="Maatje", occurred_at=day(2))
+    target = version_of(app, household, "InterventionStarted")
+    app.correct(household, actor=ACTOR, target_version=target, changes={"provider": ""}, reason="Was de buurvrouw")
+
+    app.correct(household, actor=ACTOR, target_version=target, changes={"description": "Buurvrouw helpt"},
+                reason="Omschrijving")
+
+    assert [e.changes for e in events(app, household) if type(e).__name__ == "Corrected"] == [
+        {"provider": ""}, {"description": "Buurvrouw helpt"}]
