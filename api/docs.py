@@ -86,32 +86,41 @@ class _Assets(StaticFiles):
         return response
 
 
+# The pages are module-level functions that find their app in the request: FastAPI keeps a module-level cache of
+# endpoint functions (fastapi.dependencies.models, 4,096 of them), so an endpoint made inside `install` that closed
+# over `app` kept every app ever made alive (issue 10, item 8: the test run's memory).
+
+
+async def swagger_ui(request: Request) -> HTMLResponse:
+    app, root = request.app, request.scope.get("root_path", "")
+    settings: Settings = app.state.settings
+    oauth = {"clientId": settings.oidc_audience, "usePkceWithAuthorizationCodeGrant": True,
+             "scopes": "openid"} if settings.oidc_enabled else None
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+        swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{ASSETS}/favicon.png", oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
+        init_oauth=oauth, swagger_ui_parameters={"validatorUrl": None})
+
+
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    app, root = request.app, request.scope.get("root_path", "")
+    return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                          redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
+                          redoc_favicon_url=f"{root}{ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """The docs pages and their assets, and the completed OpenAPI document. `app` is made with
     docs_url=None and redoc_url=None (FastAPI's own pages load from a CDN)."""
     app.mount(ASSETS, _Assets(packages=[ASSETS_PACKAGE]), name="docs-assets")
-    oauth = {"clientId": settings.oidc_audience, "usePkceWithAuthorizationCodeGrant": True,
-             "scopes": "openid"} if settings.oidc_enabled else None
-
-    @app.get(DOCS, include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS}/favicon.png", oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
-            init_oauth=oauth, swagger_ui_parameters={"validatorUrl": None})
-
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get(REDOC, include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
-                              redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
-                              redoc_favicon_url=f"{root}{ASSETS}/favicon.png", with_google_fonts=False)
+    app.add_api_route(DOCS, swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(OAUTH2_REDIRECT, swagger_ui_redirect, methods=["GET"], include_in_schema=False)
+    app.add_api_route(REDOC, redoc, methods=["GET"], include_in_schema=False)
 
     generate = app.openapi
 

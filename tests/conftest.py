@@ -32,17 +32,22 @@ TEST_KEK = os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)
 
 # Every line any process of this run logs is also appended to one file (waakvlam/logs.py), which is searched
 # for the demo's names, addresses and notes when the run ends: the logs of a whole test run hold none of them.
-LOG_COPY = Path(tempfile.gettempdir()) / f"waakvlam-test-run-{os.getpid()}.log"
+# Under pytest-xdist the workers inherit the file of the process that started them, which searches it at the end.
+WORKER = "PYTEST_XDIST_WORKER" in os.environ
+LOG_COPY = (Path(os.environ[COPY_SETTING]) if WORKER and COPY_SETTING in os.environ
+            else Path(tempfile.gettempdir()) / f"waakvlam-test-run-{os.getpid()}.log")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if WORKER:
+        return
     LOG_COPY.unlink(missing_ok=True)
     os.environ[COPY_SETTING] = str(LOG_COPY)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when its logs hold personal data (issue 5, hardening)."""
-    if not LOG_COPY.exists():
+    if WORKER or not LOG_COPY.exists():
         return
     text = LOG_COPY.read_text(errors="replace")
     found, lines = personal_data_in(text), text.count("\n")
@@ -237,3 +242,30 @@ def consents_worker(env: dict[str, str]) -> Iterator[BatchRunner]:
     from projections.consents import ConsentsProjection, ConsentsView
 
     yield from _running(ConsentsProjection, ConsentsView, env)
+
+
+# ---- measuring the run itself (issue 10, item 8): WAAKVLAM_TEST_PROFILE=FILE --------------------------------------
+# Appends each test module's memory (RSS after its last test) to FILE and, when the run is over, dumps every
+# thread's stack to it if the process has not exited 20 s later: where the memory and the time at exit go.
+PROFILE = os.environ.get("WAAKVLAM_TEST_PROFILE")
+
+
+if PROFILE:
+    import faulthandler
+
+    import psutil
+
+    _profile_file = open(PROFILE, "a")  # open until the process exits
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+        yield
+        if nextitem is None or nextitem.module is not item.module:
+            rss = psutil.Process().memory_info().rss // 2**20
+            _profile_file.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')} {rss} MiB {item.module.__name__}\n")
+            _profile_file.flush()
+
+    def pytest_unconfigure(config: pytest.Config) -> None:
+        _profile_file.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')} unconfigure\n")
+        _profile_file.flush()
+        faulthandler.dump_traceback_later(20, repeat=True, file=_profile_file)
