@@ -29,8 +29,12 @@ run: $(STAMP)
 	@WAAKVLAM_DEMO=$${WAAKVLAM_DEMO:-true} WAAKVLAM_LOG_LEVEL=$${WAAKVLAM_LOG_LEVEL:-WARNING} $(BIN)/waakvlam run
 
 ## test: pass the tests (embedded PostgreSQL, or DATABASE_URL when set)
+# The suite in two processes (pytest-xdist, a module to a process); then, one at a time, the tests that start a whole
+# service or take a database away (marked `alone`: they measure the service, not the rest of the suite beside it);
+# then the date tests at fixed clocks.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadscope -m "not alone"
+	$(BIN)/pytest -q -m alone
 	$(MAKE) --no-print-directory test-clocks
 
 # The tests whose answers depend on the date, re-run with the clock fixed where "the UTC date is the
@@ -50,7 +54,7 @@ EVERY_CLOCK := late-evening-winter after-midnight-winter after-midnight-summer l
 test-clocks: $(STAMP)
 	@for moment in $(CLOCKS_IN_MAKE_TEST); do \
 		echo "clock fixed at $$moment"; \
-		WAAKVLAM_TEST_CLOCK=$$moment $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS) || exit 1; \
+		WAAKVLAM_TEST_CLOCK=$$moment $(BIN)/pytest -q -n 2 -p no:cacheprovider $(CLOCK_TESTS) || exit 1; \
 	done
 
 ## test-every-clock: every test that touches dates, at every named moment (slow: about an hour)

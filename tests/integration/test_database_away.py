@@ -23,7 +23,7 @@ from tests.api.test_authorisation import EVERYONE, NOORD, TOKENS, allowed
 from tests.conftest import TEST_KEK
 from waakvlam.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 
 @pytest.fixture

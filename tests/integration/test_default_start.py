@@ -29,7 +29,7 @@ from waakvlam.budget import budget
 from waakvlam.mail_sink import free_port
 from waakvlam.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 WALK_SECONDS = float(os.environ.get("WAAKVLAM_WALK_SECONDS", "120"))
 CLIENTS = 6  # at once: more than a wijkteam's office, fewer than the API's pool

@@ -18,7 +18,7 @@ import pytest
 
 from waakvlam.mail_sink import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 CARLA = {"Authorization": "Bearer dev-carla"}  # team lead of Wijkteam Noord
 
