@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from api.auth import DEMO_TOKENS
-from waakvlam.budget import budget
+from waakvlam.budget import budget, usable_connections
 from waakvlam.mail_sink import free_port
 from waakvlam.settings import Settings
 
@@ -233,6 +233,8 @@ def test_every_shell_example_of_the_readme_runs_as_printed(service):
 
 def test_make_run_at_its_defaults_stays_within_its_connections_for_two_minutes_of_every_route(service):
     allowed = budget(Settings(_env_file=None))  # the defaults, as `make run` has them
+    most, _ = usable_connections(_embedded_conninfo(service.data_dir))
+    assert allowed.total <= most / 2, "at its defaults, waakvlam run and its commands take at most half the server"
     sampler = Sampler(_embedded_conninfo(service.data_dir))
     sampler.start()
     walkers = [Walker(service.base) for _ in range(CLIENTS)]
