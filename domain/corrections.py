@@ -99,23 +99,44 @@ def _scores(value: Any) -> dict[str, int]:
 
 Check = Callable[[Any], Any]
 
+
+def _at_most(check: Check, characters: int, items: int | None = None) -> Check:
+    """`check`, and no longer than the command's request body allows (api/schemas/commands.py): a correction
+    cannot record a text the command would refuse as too long (issue 10, item 5)."""
+    def bounded(value: Any) -> Any:
+        checked = check(value)
+        texts = checked if isinstance(checked, list) else [checked]
+        if items is not None and len(texts) > items:
+            raise ValueError(f"at most {items} entries")
+        if any(isinstance(text, str) and len(text) > characters for text in texts):
+            raise ValueError(f"at most {characters} characters")
+        return checked
+    return bounded
+
+
+NAME, SHORT, LINE, PARAGRAPH, TEXT = 200, 100, 200, 2_000, 10_000
+
 # Event kind -> (the field naming the item it created, {field: check}).
 CORRECTABLE: dict[str, tuple[str | None, dict[str, Check]]] = {
-    "Registered": (None, {"label": _name}),
-    "MemberAdded": ("member_id", {"name": _name, "role": _free_text, "birth_year": _year}),
-    "NetworkPersonAdded": ("person_id", {"name": _name, "relation": _free_text, "notices_decline": _bool}),
+    "Registered": (None, {"label": _at_most(_name, NAME)}),
+    "MemberAdded": ("member_id", {"name": _at_most(_name, NAME), "role": _at_most(_free_text, SHORT),
+                                  "birth_year": _year}),
+    "NetworkPersonAdded": ("person_id", {"name": _at_most(_name, NAME), "relation": _at_most(_free_text, SHORT),
+                                         "notices_decline": _bool}),
     "SignalRecorded": ("signal_id", {
-        "source": _text, "description": _free_text, "life_domains": _domains,
+        "source": _at_most(_text, SHORT), "description": _at_most(_free_text, TEXT), "life_domains": _domains,
         "urgency": lambda v: str(Urgency(v)), "occurred_at": _moment,
     }),
     "ContactRecorded": ("contact_id", {
-        "kind": lambda v: str(ContactKind(v)), "summary": _free_text, "life_domains": _domains,
-        "participants": _texts, "occurred_at": _moment,
+        "kind": lambda v: str(ContactKind(v)), "summary": _at_most(_free_text, TEXT), "life_domains": _domains,
+        "participants": _at_most(_texts, LINE, items=50), "occurred_at": _moment,
     }),
     "AssessmentRecorded": ("assessment_id", {"scores": _scores, "occurred_at": _moment}),
-    "GoalSet": ("goal_id", {"life_domain": _domain, "description": _text}),
-    "AgreementMade": ("agreement_id", {"who": _name, "what": _name, "due": _date}),
-    "InterventionStarted": ("intervention_id", {"provider": _free_text, "description": _free_text}),
+    "GoalSet": ("goal_id", {"life_domain": _domain, "description": _at_most(_text, PARAGRAPH)}),
+    "AgreementMade": ("agreement_id", {"who": _at_most(_name, NAME), "what": _at_most(_name, PARAGRAPH),
+                                       "due": _date}),
+    "InterventionStarted": ("intervention_id", {"provider": _at_most(_free_text, LINE),
+                                                "description": _at_most(_free_text, TEXT)}),
 }
 
 

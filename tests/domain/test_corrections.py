@@ -86,6 +86,12 @@ def test_a_corrected_assessment_corrects_the_scores(app, household):
     ("ContactRecorded", {"kind": "telefonisch"}, {"kind": "brief"}, "changes.kind"),
     ("ContactRecorded", {"kind": "telefonisch"}, {"occurred_at": "2025-01-01T10:00:00"}, "changes.occurred_at"),
     ("ContactRecorded", {"kind": "telefonisch"}, {"occurred_at": "gisteren"}, "changes.occurred_at"),
+    # No longer than the command's request body allows (api/schemas/commands.py).
+    ("MemberAdded", {"name": "Sandra"}, {"name": "S" * 201}, "changes.name"),
+    ("MemberAdded", {"name": "Sandra"}, {"role": "moeder" * 20}, "changes.role"),
+    ("ContactRecorded", {"kind": "telefonisch"}, {"summary": "x" * 10_001}, "changes.summary"),
+    ("ContactRecorded", {"kind": "telefonisch"}, {"participants": ["Sandra"] * 51}, "changes.participants"),
+    ("ContactRecorded", {"kind": "telefonisch"}, {"participants": ["S" * 201]}, "changes.participants"),
 ])
 def test_a_correction_with_an_invalid_field_is_invalid_input(app, household, kind, fields, changes, field):
     command = {"MemberAdded": app.add_member, "AssessmentRecorded": app.record_assessment,

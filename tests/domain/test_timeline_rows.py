@@ -122,7 +122,7 @@ def test_a_long_text_is_clipped_to_a_short_summary(app, length):
     app.record_contact(h, actor=ACTOR, kind="keukentafelgesprek", summary="lang " * length,
                        life_domains=["finances", "housing", "justice", "mental_health", "basic_adl"],
                        occurred_at=day(1))
-    app.correct(h, actor=ACTOR, target_version=1, changes={"label": "x" * 300}, reason="r" * length,
+    app.correct(h, actor=ACTOR, target_version=1, changes={"label": "x" * 200}, reason="r" * length,
                 occurred_at=day(1) + timedelta(hours=1))
     for event in events(app, h):
         assert len(summary(event)) <= MAX_SUMMARY
