@@ -338,6 +338,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--confirm", action="store_true",
                         help="for retention: erase the households past their term (without: only report them)")
     args = parser.parse_args(argv)
+    try:
+        _command(parser, args)
+    except Exception as error:  # a command's user gets one line that says what is wrong, not a traceback
+        if not _unreachable(error) and not isinstance(error, RuntimeError):
+            raise
+        reason = "the database is not reachable" if _unreachable(error) else str(error)
+        print(f"waakvlam {args.command}: {reason}", file=sys.stderr)
+        if _unreachable(error):
+            print(f"  ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})", file=sys.stderr)
+        sys.exit(2)
+
+
+def _unreachable(error: Exception) -> bool:
+    import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError | OperationalError | InterfaceError)
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "demo":
         _share_database()
         print(f"{load_demo_if_empty()} demo households loaded")
