@@ -9,11 +9,13 @@ import sys
 import pytest
 
 from tests.conftest import TEST_KEK
+from waakvlam.logs import COPY_SETTING
 from waakvlam.mail_sink import free_port
 
 
 def _waakvlam(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WAAKVLAM_", "POSTGRES_")) and k != "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("WAAKVLAM_", "POSTGRES_", "DATABASE_URL")) or k == COPY_SETTING}
     return subprocess.run([sys.executable, "-m", "waakvlam.cli", *args], env={**clean, **env}, capture_output=True,
                           text=True, timeout=120)
 
