@@ -23,6 +23,26 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 $(STAMP): | $(NODE_STAMP)
 
+# The pages' front-end files (web/, issue 11), copied from node_modules into a git-ignored folder: the NL Design
+# System CSS, the voorbeeld tokens (EUPL), the Noto Sans font and htmx. Nothing from a CDN, nothing committed.
+VENDOR := web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.copied
+$(VENDOR_STAMP): $(NODE_STAMP)
+	@mkdir -p $(VENDOR)/fonts
+	@cp node_modules/@utrecht/component-library-css/dist/index.css $(VENDOR)/utrecht.css
+	@cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css $(VENDOR)/voorbeeld-theme.css
+	@cp node_modules/@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2 \
+		node_modules/@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff2 $(VENDOR)/fonts/
+	@cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	@touch $(VENDOR_STAMP)
+$(STAMP): | $(VENDOR_STAMP)
+
+# The browser tests (tests/web/) drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "Installing Chromium for the browser tests (apt-get)"
+	@apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 ## run: start the API, the projection worker and the reminder worker on the embedded PostgreSQL, with demo data
 # `make run` is the demo (demo tokens, demo data) unless WAAKVLAM_DEMO says otherwise.
 run: $(STAMP)
@@ -32,7 +52,7 @@ run: $(STAMP)
 # The suite in two processes (pytest-xdist, a module to a process); then, one at a time, the tests that start a whole
 # service or take a database away (marked `alone`: they measure the service, not the rest of the suite beside it);
 # then the date tests at fixed clocks.
-test: $(STAMP)
+test: $(STAMP) | $(CHROMIUM)
 	$(BIN)/pytest -q -n 2 --dist loadscope -m "not alone"
 	$(BIN)/pytest -q -m alone
 	$(MAKE) --no-print-directory test-clocks
@@ -80,4 +100,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache node_modules
+	rm -rf $(VENV) .data .pytest_cache node_modules $(VENDOR)

@@ -69,6 +69,12 @@ async def authenticate(request: Request, _bearer: BearerCredentials = None) -> P
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>'", _CHALLENGE)
+    return await principal_of(request, token)
+
+
+async def principal_of(request: Request, token: str) -> Principal:
+    """The principal a token stands for (a 401 HTTPException when it stands for no one); also the pages'
+    session cookie, which holds a local account's session token (web/sessions.py)."""
     settings: Settings = request.app.state.settings
     principal = DEMO_TOKENS.get(token) if settings.demo else None
     if principal is None:

@@ -36,6 +36,7 @@ from waakvlam.demo import STAFF as DEMO_STAFF
 from waakvlam.demo_users import DEMO_PASSWORD
 from waakvlam.logs import configure_logging
 from waakvlam.settings import Settings, get_settings
+from web import pages
 
 DESCRIPTION = f"""
 Event-sourced case management for *sociale wijkteams*: one household, one plan, one coordinator.
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy_routes.router)
     app.include_router(access_log_routes.router)
     app.include_router(login_routes.router)
+    pages.install(app)  # the werkplek: the Dutch pages (web/), outside the OpenAPI document
     docs.install(app, settings)
     security.install(app, settings)
     app.add_middleware(RequestLog)

@@ -4,7 +4,7 @@
   `X-Frame-Options: DENY`, a Content-Security-Policy that allows nothing for the JSON
   API and, for the docs, only this server's own Swagger UI / ReDoc assets (api/docs.py: no CDN), and
   the OpenID Connect issuer where one is configured (Swagger UI's sign-in fetches its discovery
-  document and token endpoint),
+  document and token endpoint), and for the pages (web/) only this server's own scripts, styles and fonts,
   `Strict-Transport-Security` when WAAKVLAM_HSTS is set (behind TLS), and
   `Cache-Control: no-store` unless a route chose its own caching.
 - Request size limit: a body larger than WAAKVLAM_MAX_BODY_BYTES is refused with
@@ -30,6 +30,18 @@ from waakvlam.settings import Settings
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS = ("/docs", "/redoc")
+# The pages (web/): this server's own scripts, styles, fonts and images only; forms post to this server only.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self' data:; "
+               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+NOT_PAGES = ("/api/", "/openapi.json", "/healthz")
+
+
+def policy_for(path: str, docs: str) -> str:
+    if path.startswith(DOCS):
+        return docs
+    if path == "/api" or path.startswith(NOT_PAGES):
+        return API_POLICY
+    return PAGE_POLICY
 
 
 def docs_policy(settings: Settings) -> str:
@@ -57,7 +69,7 @@ class SecurityMiddleware:
         path: str = scope.get("path", "")
         fixed = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                  (b"x-frame-options", b"DENY"), (b"cross-origin-resource-policy", b"same-origin")]
-        policy = self.docs_policy if path.startswith(DOCS) else API_POLICY
+        policy = policy_for(path, self.docs_policy)
         fixed.append((b"content-security-policy", policy.encode()))
         if self.hsts:
             fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
