@@ -23,7 +23,8 @@ DESKTOP = {"width": 1280, "height": 900}
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no {CHROMIUM}: `make test` installs it (apt-get install chromium)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+    args = [*browser_type_launch_args.get("args", []), "--lang=nl-NL"]  # date fields as a Dutch user sees them
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": args}
 
 
 @pytest.fixture(scope="session")

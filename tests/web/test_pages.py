@@ -4,12 +4,14 @@ household page's authorisation and NEN 7513 entry, Mijn werk, and recording a co
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 
-from tests.api.support import UNKNOWN_HOUSEHOLD, register, summary, write
+from tests.api.support import UNKNOWN_HOUSEHOLD, days_from_today, noon_days_ago, register, summary, today, write
 from tests.web.support import csrf_of, log_in, pages_client
+from waakvlam.mail import dutch_date
 from web.sessions import LOGIN_COOKIE, SESSION_COOKIE
 
 DIRK = {"Authorization": "Bearer dev-dirk"}
@@ -168,7 +170,7 @@ def test_the_household_page_shows_the_plan_and_the_timeline_newest_first(client,
     assert "Financiën" in page and "ZRM-score <strong>2</strong>" in page and "Schulden in beeld" in page
     assert "Post openen" in page
     timeline = page[page.index('id="tijdlijn"'):]
-    assert timeline.index("Huisbezoek") < timeline.index("Geregistreerd") if "Geregistreerd" in timeline else True
+    assert timeline.index("Huisbezoek vastgelegd") < timeline.index("ZRM-meting") < timeline.index("aangemeld bij")
     assert re.search(r"(maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag) \d+ \w+ 20\d\d", page)
 
 
@@ -231,3 +233,17 @@ def test_a_contact_can_complete_the_check_in_that_is_due(client, visitor):
         "csrf": csrf_of(form.text), "sleutel": str(uuid4()), "soort": "telefonisch", "afronden": check_in["id"]})
     assert response.status_code == 303
     assert summary(client, household_id)["next_check_in"]["id"] != check_in["id"]
+
+
+def test_a_late_check_in_says_how_late_on_mijn_werk_and_the_household_page(client, visitor, projection_worker):
+    on_time = register(client, label="Fam. Op Tijd", intensity="crisis")
+    late = register(client, label="Fam. Laat", occurred_at=noon_days_ago(20))  # licht: due 14 days later
+    assert summary(client, late)["next_check_in"]["due"] == days_from_today(-6)
+    projection_worker.wait(write(client, on_time, "contacts", {"kind": "telefonisch"})["position"], timeout=10)
+    log_in(visitor, "anna")
+
+    home = visitor.get("/").text
+    assert home.index("Fam. Laat") < home.index("Fam. Op Tijd")  # overdue first
+    assert "6 dagen over tijd" in home
+    page = visitor.get(f"/households/{late}").text
+    assert "6 dagen over tijd" in page and dutch_date(today() - timedelta(days=6)) in page
