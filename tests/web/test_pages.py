@@ -247,3 +247,13 @@ def test_a_late_check_in_says_how_late_on_mijn_werk_and_the_household_page(clien
     assert "6 dagen over tijd" in home
     page = visitor.get(f"/households/{late}").text
     assert "6 dagen over tijd" in page and dutch_date(today() - timedelta(days=6)) in page
+
+
+def test_the_stylesheets_and_fonts_are_served_by_this_server_and_cached(visitor):
+    for path in ("/static/waakvlam.css", "/static/vendor/utrecht.css", "/static/vendor/voorbeeld-theme.css",
+                 "/static/vendor/fonts/noto-sans-latin-400-normal.woff2"):
+        response = visitor.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "public, max-age=3600"
+    page = visitor.get("/inloggen").text
+    assert "http://" not in page and "https://" not in page  # nothing from another server
