@@ -73,10 +73,19 @@ def kek(settings: Settings) -> str:
     machines would each make their own key and could not read each other's data."""
     if settings.kek:
         return settings.kek.get_secret_value()
-    if settings.database_url and not settings.demo:
+    if settings.database_url and not settings.demo and not is_embedded(settings):
         raise RuntimeError("WAAKVLAM_KEK is not set: with DATABASE_URL every process must use the same "
                            "key-encryption key (base64 of 32 random bytes, from a secret store; see README)")
     return local_kek(settings.data_dir)
+
+
+def is_embedded(settings: Settings) -> bool:
+    """Whether the database is the embedded one of the data directory (`waakvlam run` hands its URL to its
+    processes as DATABASE_URL): one machine, so the data directory's own key is shared by all of them."""
+    if not settings.database_url:
+        return True
+    host = conninfo_to_dict(settings.database_url).get("host")
+    return host == str(settings.data_dir.resolve() / "pg")
 
 
 def local_kek(data_dir: Path) -> str:

@@ -55,3 +55,10 @@ def test_on_a_database_server_outside_the_demo_the_kek_must_be_set(database_url,
 
     demo = deployment.model_copy(update={"demo": True})  # the demo (and the embedded database) keep one locally
     assert eventsourcing_env(demo)["WAAKVLAM_KEK"] == (tmp_path / "kek").read_text().strip()
+
+
+def test_the_embedded_database_outside_the_demo_keeps_the_data_directorys_own_key(tmp_path):
+    # `waakvlam run` hands the embedded server's URL to its processes as DATABASE_URL: still one machine.
+    embedded = f"postgresql://postgres:@/postgres?host={tmp_path.resolve() / 'pg'}"
+    settings = Settings(DATABASE_URL=embedded, WAAKVLAM_DEMO=False, WAAKVLAM_KEK=None, WAAKVLAM_DATA_DIR=tmp_path)
+    assert eventsourcing_env(settings)["WAAKVLAM_KEK"] == (tmp_path / "kek").read_text().strip()
