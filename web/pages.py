@@ -34,7 +34,7 @@ from api.problems import CatchUpTimeout
 from api.schemas.commands import ContactIn
 from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from domain.staff import CARE_ROLES, COORDINATOR
-from domain.values import LOCAL_TZ, local_date
+from domain.values import LOCAL_TZ, LifeDomain, local_date
 from projections.plan import present
 from waakvlam.accounts import UNAVAILABLE, LoginRefused, TooManyAttempts
 from web import dutch
@@ -267,6 +267,10 @@ def _household(request: Request, principal: Principal, household_id: UUID) -> HT
     now = datetime.now(UTC)
     doc = state.plans.get(household_id)
     plan = present(doc, now) if doc is not None else None
+    if plan is not None:  # the life domains in the ZRM's order
+        order = list(LifeDomain)
+        plan["life_domains"] = dict(sorted(plan["life_domains"].items(),
+                                           key=lambda item: order.index(item[0]) if item[0] in order else 99))
     rows, _ = state.timeline.page(household_id, limit=TIMELINE_LENGTH)
     since = plan["intensity_history"][-1]["from"] if plan and plan["intensity_history"] else None
     check_in = household.next_check_in
