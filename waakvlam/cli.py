@@ -26,14 +26,16 @@ from collections.abc import Callable
 from waakvlam.settings import Settings, get_settings
 
 
-def _share_database() -> None:
+def _share_database(connections: int | None = None) -> None:
     """Start the embedded database once, here, and hand its URL to child
-    processes, so that everything runs against the same server and stops with us."""
+    processes, so that everything runs against the same server and stops with us;
+    with at least `connections` connections, when given."""
     settings = get_settings()
     if not settings.database_url:
-        from waakvlam.database import embedded_url
+        from waakvlam.database import embedded_url, embedded_with_connections
 
-        os.environ["DATABASE_URL"] = embedded_url(settings.data_dir)
+        os.environ["DATABASE_URL"] = (embedded_with_connections(settings.data_dir, connections) if connections
+                                      else embedded_url(settings.data_dir))
         get_settings.cache_clear()
 
 
@@ -201,7 +203,7 @@ def _started_block(settings: Settings, *, mail_kept: bool) -> str:
     if settings.demo:
         lines.append(f"Demo users: log in with the password {DEMO_PASSWORD!r}, or send 'Authorization: Bearer "
                      "dev-<name>':")
-        lines += [f"  {user.name:<8} {user.role_words:<16} {user.team or ''}" for user in DEMO_USERS]
+        lines += [f"  {user.name:<8} {user.role_words:<16} {user.team or '(all teams)'}" for user in DEMO_USERS]
     if mail_kept:
         lines.append(f"Demo mail is not sent: each mail is kept as a file in {(settings.data_dir / 'mail').resolve()}")
     elif settings.smtp_host:
@@ -225,7 +227,11 @@ def run() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
     # that runs our clean-up (stop the workers, stop the embedded database).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    _share_database()
+    from waakvlam.budget import budget
+
+    # The embedded server has room for what this start takes, twice over (and at least PostgreSQL's 100), so that
+    # the service never holds more than half of it; a server of one's own is checked, never changed.
+    _share_database(connections=max(100, 2 * budget(get_settings()).total))
     settings = get_settings()
     _refuse_if_too_few_connections()
     if "WAAKVLAM_BASE_URL" not in os.environ:  # links in mails and the calendar feed lead here

@@ -40,6 +40,21 @@ def embedded_url(data_dir: Path) -> str:
     return _embedded[data_dir].get_uri()
 
 
+def embedded_with_connections(data_dir: Path, wanted: int) -> str:
+    """The embedded PostgreSQL, with at least `wanted` connections: a server made with fewer (PostgreSQL's
+    default is 100) is told the new number and started again, which is the only way max_connections changes."""
+    import psycopg
+
+    url = embedded_url(data_dir)
+    with psycopg.connect(url, autocommit=True) as conn:
+        most = int(conn.execute("SHOW max_connections").fetchone()[0])
+        if most >= wanted:
+            return url
+        conn.execute(f"ALTER SYSTEM SET max_connections = {int(wanted)}")
+    _embedded.pop(data_dir.resolve()).cleanup()  # stops it: the next start reads the new setting
+    return embedded_url(data_dir)
+
+
 def database_url(settings: Settings) -> str:
     return settings.database_url or embedded_url(settings.data_dir)
 

@@ -162,10 +162,11 @@ class Walker:
                 self.get(rng, rng.choice(tokens))
 
 
-def _start(data_dir: Path, port: int, log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def _start(data_dir: Path, port: int, log: Path, cwd: Path | None = None, **env: str) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "waakvlam.cli", "run"], env=_make_run_env(data_dir, port),
-                                stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        return subprocess.Popen([sys.executable, "-m", "waakvlam.cli", "run"],
+                                env={**_make_run_env(data_dir, port), **env}, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=cwd)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -263,24 +264,43 @@ def test_make_run_at_its_defaults_stays_within_its_connections_for_two_minutes_o
 
 
 def test_a_server_with_too_few_connections_is_refused_at_start_with_a_clear_message(tmp_path):
-    data_dir, log = tmp_path / "data", tmp_path / "run.log"
+    """A server of one's own (DATABASE_URL) is checked, never changed: too small, and the service does not start."""
     import pgserver
 
-    data_dir.mkdir()
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    server = pgserver.get_server(tmp_path / "own-pg", cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         conn.execute("ALTER SYSTEM SET max_connections = 20")  # read at the next start
-    server.cleanup()  # stop it: `waakvlam run` starts it again, with 20
-
-    process = _start(data_dir, free_port(), log)
+    server.cleanup()
+    server = pgserver.get_server(tmp_path / "own-pg", cleanup_mode="stop")
+    log = tmp_path / "run.log"
     try:
-        code = process.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        _stop(process)
-        raise
+        process = _start(tmp_path / "data", free_port(), log, DATABASE_URL=server.get_uri())
+        try:
+            code = process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            raise
+    finally:
+        server.cleanup()
     output = log.read_text()
     assert code == 2, output
     assert ("Waakvlam does not start: PostgreSQL allows 17 connections (max_connections = 20, less those reserved "
             "for superusers), and this start needs 35") in output
     assert "Raise max_connections" in output and "WAAKVLAM_POOL_SIZE" in output
     assert "Traceback" not in output
+
+
+def test_the_embedded_server_is_started_with_room_for_what_the_start_takes(tmp_path):
+    import pgserver
+
+    from waakvlam.database import embedded_with_connections
+
+    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET max_connections = 20")
+    server.cleanup()
+    url = embedded_with_connections(tmp_path, 230)  # e.g. WAAKVLAM_POOL_SIZE=50: 115 connections, twice over
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SHOW max_connections").fetchone()[0] == "230"
+    assert embedded_with_connections(tmp_path, 100) == url  # enough already: left as it is, not restarted
+    pgserver.get_server(tmp_path / "pg", cleanup_mode="stop").cleanup()
