@@ -135,8 +135,10 @@ CORRECTABLE: dict[str, tuple[str | None, dict[str, Check]]] = {
     "GoalSet": ("goal_id", {"life_domain": _domain, "description": _at_most(_text, PARAGRAPH)}),
     "AgreementMade": ("agreement_id", {"who": _at_most(_name, NAME), "what": _at_most(_name, PARAGRAPH),
                                        "due": _date}),
+    # The legal basis too: a corrected provider without a consent of the household may rest on one (issue 10).
     "InterventionStarted": ("intervention_id", {"provider": _at_most(_free_text, LINE),
-                                                "description": _at_most(_free_text, TEXT)}),
+                                                "description": _at_most(_free_text, TEXT),
+                                                "legal_basis": _at_most(_free_text, 500)}),
 }
 
 

@@ -434,7 +434,8 @@ class Household(Aggregate):
     @event("ConsentRecorded")
     def _consent_recorded(self, *, actor: str, occurred_at: datetime, consent_id: str, given_by: str, party: str,
                           purpose: str, until: date | None) -> None:
-        self._consents()[consent_id] = {"party": party, "until": until, "status": OPEN}
+        self._consents()[consent_id] = {"party": party, "until": until, "status": OPEN,
+                                        "given": local_date(occurred_at)}
 
     def withdraw_consent(self, consent_id: str, *, actor: str, reason: str = "",
                          occurred_at: datetime | None = None) -> None:
@@ -448,14 +449,16 @@ class Household(Aggregate):
         consents[consent_id] = {**consents[consent_id], "status": "withdrawn"}
 
     def has_consent(self, party: str, day: date) -> bool:
-        """Whether a consent for `party` (by name, ignoring case) is valid on `day`."""
+        """Whether a consent for `party` (by name, ignoring case) is valid on `day`: given by then (a consent given
+        today does not cover support that started last week), not run out, not withdrawn."""
         name = party.strip().casefold()
         return any(c["status"] == OPEN and c["party"].casefold() == name and (c["until"] is None or c["until"] >= day)
+                   and (c.get("given") is None or c["given"] <= day)  # households snapshotted before "given"
                    for c in self._consents().values())
 
     @property
     def consents(self) -> dict[str, dict[str, Any]]:
-        """Consent id -> {party, until, status (open, withdrawn)}."""
+        """Consent id -> {party, until, status (open, withdrawn), given (the Dutch day it was given)}."""
         return self._consents()
 
     def _consents(self) -> dict[str, dict[str, Any]]:

@@ -46,7 +46,8 @@ def test_a_consent_records_who_gave_it_to_whom_for_what_and_until_when(app, hous
     event = only(app, household, "ConsentRecorded")
     assert (event.consent_id, event.given_by, event.party, event.purpose, event.until) == (
         consent_id, "Sanne de Vries (moeder)", GGZ, "Warme overdracht", local_day(365))
-    assert app.get(household).consents == {consent_id: {"party": GGZ, "until": local_day(365), "status": "open"}}
+    assert app.get(household).consents == {consent_id: {"party": GGZ, "until": local_day(365), "status": "open",
+                                                        "given": local_day(1)}}
 
 
 def test_volunteer_first_line_and_specialist_support_by_a_provider_share_outside_the_team():
@@ -83,6 +84,13 @@ def test_support_that_passes_nothing_to_an_organisation_needs_no_consent(app, ho
 def test_a_consent_for_another_provider_does_not_cover_this_one(app, household, level):
     consent(app, household, party="Jeugdzorg West")
     assert "Jeugdzorg West" not in refused(app, household, level, OUTSIDE[level]).detail
+
+
+@pytest.mark.parametrize("level", OUTSIDE)
+def test_a_consent_given_today_does_not_cover_support_that_started_before_it(app, household, level):
+    consent(app, household, party=OUTSIDE[level], occurred_at=day(4))
+    refused(app, household, level, OUTSIDE[level], occurred_at=day(2))  # recorded later, started earlier
+    start(app, household, level, OUTSIDE[level], occurred_at=day(4) + timedelta(hours=1))  # the day it was given
 
 
 @pytest.mark.parametrize("level", OUTSIDE)

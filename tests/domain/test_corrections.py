@@ -235,6 +235,18 @@ def test_the_legal_basis_the_support_started_on_covers_a_corrected_provider(app,
     assert only(app, household, "Corrected").original == {"provider": "GGZ Noord"}
 
 
+def test_a_corrected_provider_may_rest_on_a_legal_basis_given_with_the_correction(app, household):
+    consent(app, household, "GGZ Noord")
+    target = specialist_care(app, household)
+    refused(app, household, target, {"provider": "Jeugdzorg Zuid"})
+
+    app.correct(household, actor=ACTOR, target_version=target, reason="Verkeerde aanbieder gekozen",
+                changes={"provider": "Jeugdzorg Zuid", "legal_basis": "Jeugdwet art. 7.4.0"})
+
+    assert only(app, household, "Corrected").changes == {"provider": "Jeugdzorg Zuid",
+                                                         "legal_basis": "Jeugdwet art. 7.4.0"}
+
+
 def test_a_correction_cannot_give_volunteer_help_to_an_organisation_without_consent(app, household):
     app.start_intervention(household, actor=ACTOR, support_level="vrijwillig", provider="", description="Buurvrouw",
                            occurred_at=day(2))  # a neighbour who volunteers: nobody outside the team to share with
