@@ -91,11 +91,15 @@ def report_signal(body: SignalReport, command: ReportCommandDep) -> JSONResponse
     seen, on which life domains, how urgent, and for which team. It lands in the team's inbox for triage; a partner
     follows it with `GET /api/signals/{signal_id}`. Partners too; answers the new `signal_id` with its address in
     `Location`. Send `Idempotency-Key` to make a retry safe."""
-    if _is_partner(command.principal) and body.source == PartnerKind.TEAM:
-        raise InvalidInput("source", "a partner reports as the partner it is, not as the team")
+    fields = body.fields()
+    if _is_partner(command.principal):
+        if body.source == PartnerKind.TEAM:
+            raise InvalidInput("source", "a partner reports as the partner it is, not as the team")
+        if not fields.get("team") and command.principal.team:  # a partner of one neighbourhood reports to its team
+            fields["team"] = command.principal.team
 
     def run(**context: Any):
-        return command.households.report_signal(**body.fields(), **context)
+        return command.households.report_signal(**fields, **context)
 
     response = command.run(run, created=True, versioned=False)
     if response.status_code == 201:

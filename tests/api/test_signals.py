@@ -97,6 +97,16 @@ def test_a_partners_report_lands_as_a_new_signal_with_its_id_version_and_positio
     assert (found["household_id"], found["first_contact_at"], found["eropaf_hours"]) == (None, None, None)
 
 
+def test_a_partner_of_one_neighbourhood_reports_to_its_team_unless_it_names_another(client, households):
+    wouter = {"Authorization": "Bearer dev-wouter"}  # the wijkagent of Noord
+    report = {key: value for key, value in A_REPORT.items() if key != "team"} | {"source": "police"}
+    signal_id = client.post("/api/signals", json=report, headers=wouter).json()["signal_id"]
+    assert [event.team for event in events(households, signal_id)] == ["Wijkteam Noord"]
+
+    elsewhere = client.post("/api/signals", json={**report, "team": "Wijkteam Zuid"}, headers=wouter).json()
+    assert [event.team for event in events(households, elsewhere["signal_id"])] == ["Wijkteam Zuid"]
+
+
 def test_the_team_reports_what_it_saw_itself_with_just_an_address(client):
     result = report(client, headers={}, source="team", about_name="", about_address="Kerkstraat 3",
                     description="Brievenbus puilt uit", team=None, life_domains=[], urgency="normal")
