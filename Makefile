@@ -23,17 +23,13 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 $(STAMP): | $(NODE_STAMP)
 
-# The pages' front-end files (web/, issue 11), copied from node_modules into a git-ignored folder: the NL Design
-# System CSS, the voorbeeld tokens (EUPL), the Noto Sans font and htmx. Nothing from a CDN, nothing committed.
+# The pages' front-end files (web/, issue 11), copied from node_modules into a git-ignored folder by web/vendor.sh:
+# the NL Design System CSS, the voorbeeld tokens (EUPL), the Noto Sans font and htmx. Nothing from a CDN, nothing
+# committed.
 VENDOR := web/static/vendor
 VENDOR_STAMP := $(VENDOR)/.copied
-$(VENDOR_STAMP): $(NODE_STAMP)
-	@mkdir -p $(VENDOR)/fonts
-	@cp node_modules/@utrecht/component-library-css/dist/index.css $(VENDOR)/utrecht.css
-	@cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css $(VENDOR)/voorbeeld-theme.css
-	@cp node_modules/@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2 \
-		node_modules/@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff2 $(VENDOR)/fonts/
-	@cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+$(VENDOR_STAMP): $(NODE_STAMP) web/vendor.sh
+	@sh web/vendor.sh node_modules $(VENDOR)
 	@touch $(VENDOR_STAMP)
 $(STAMP): | $(VENDOR_STAMP)
 
