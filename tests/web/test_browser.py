@@ -86,3 +86,16 @@ def test_another_team_sees_a_dutch_page_saying_no_access(page: Page, site: str, 
     log_in(page, "kees")
     expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
     check_screen(page, "geen-toegang")
+
+
+def test_a_double_tap_on_opslaan_records_the_contact_once(page: Page, site: str, api):
+    household_id = _household(api)
+    page.goto(f"{site}/households/{household_id}/contact")
+    log_in(page, "anna")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contact vastleggen")
+    page.get_by_label("Telefonisch contact").check()
+    page.get_by_label("Wat is er gebeurd?").fill("Gebeld over de post")
+    page.get_by_role("button", name="Opslaan").dblclick()
+    expect(page.get_by_role("status")).to_contain_text("Het contact is vastgelegd.")
+    timeline = api.get(f"/api/households/{household_id}/timeline").json()["items"]
+    assert [item["kind"] for item in timeline].count("ContactRecorded") == 1
