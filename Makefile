@@ -59,7 +59,7 @@ CLOCK_TESTS := tests/domain/test_check_ins.py tests/domain/test_times.py tests/d
 	tests/domain/test_reminder_rules.py tests/api/test_schedule.py tests/api/test_calendar.py \
 	tests/integration/test_schedule.py tests/integration/test_reminders.py tests/integration/test_retention.py
 DATE_TESTS := $(addprefix tests/api/test_,schedule.py calendar.py course.py signals.py notifications.py care.py \
-	households.py plan.py authentication.py access_log.py) \
+	households.py plan.py authentication.py access_log.py) tests/web/test_pages.py \
 	$(addprefix tests/integration/test_,schedule.py reminders.py retention.py accounts.py plan.py timeline.py \
 	signal_inbox.py caseload_projection.py)
 CLOCKS_IN_MAKE_TEST := after-midnight-summer fall-back new-years-night leap-day

@@ -199,7 +199,7 @@ def _started_block(settings: Settings, *, mail_kept: bool) -> str:
     from waakvlam.demo_users import DEMO_PASSWORD, DEMO_USERS
 
     address = settings.base_url.rstrip("/")
-    lines = ["", f"Waakvlam is running at {address}  (API documentation: {address}/docs)"]
+    lines = ["", f"Waakvlam is running at {address}  (the werkplek: log in there; API documentation: {address}/docs)"]
     if settings.demo:
         lines.append(f"Demo users: log in with the password {DEMO_PASSWORD!r}, or send 'Authorization: Bearer "
                      "dev-<name>':")
