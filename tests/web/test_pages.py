@@ -4,7 +4,7 @@ household page's authorisation and NEN 7513 entry, Mijn werk, and recording a co
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -257,3 +257,29 @@ def test_the_stylesheets_and_fonts_are_served_by_this_server_and_cached(visitor)
         assert response.headers["cache-control"] == "public, max-age=3600"
     page = visitor.get("/inloggen").text
     assert "http://" not in page and "https://" not in page  # nothing from another server
+
+
+def test_an_expired_session_returns_to_the_page_after_logging_in_again(client, visitor, settings):
+    import psycopg
+
+    household_id = register(client)
+    log_in(visitor, "anna")
+    assert visitor.get(f"/households/{household_id}").status_code == 200
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'UPDATE "{settings.postgres_schema}".account_sessions SET expires_at = %s',
+                     (datetime.now(UTC) - timedelta(seconds=1),))  # the sessions' clock is ours, not PostgreSQL's
+
+    expired = visitor.get(f"/households/{household_id}")
+
+    assert expired.status_code == 303
+    assert expired.headers["location"] == f"/inloggen?volgende=/households/{household_id}"
+    again = log_in(visitor, "anna", volgende=f"/households/{household_id}")
+    assert again.headers["location"] == f"/households/{household_id}"
+
+
+def test_too_many_wrong_passwords_are_refused_for_a_while_in_dutch(visitor):
+    for _ in range(5):
+        assert log_in(visitor, "anna", password="fout").status_code == 401
+    limited = log_in(visitor, "anna")  # the right password, too late
+    assert limited.status_code == 429 and "Te vaak een verkeerd wachtwoord" in limited.text
+    assert int(limited.headers["retry-after"]) > 0
