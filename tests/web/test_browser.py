@@ -44,10 +44,10 @@ def test_recording_a_contact_from_mijn_werk_on_a_phone(page: Page, site: str, ap
     page.goto(f"{site}/")
     log_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werk")
-    expect(page.get_by_role("link", name="Fam. Jansen")).to_be_visible()
+    expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_be_visible()
     check_screen(page, "mijn-werk")
 
-    page.get_by_role("link", name="Fam. Jansen").click()
+    page.get_by_role("link", name="Fam. Jansen", exact=True).click()
     page.get_by_role("link", name="Contact vastleggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact vastleggen")
     check_screen(page, "contact-vastleggen")
