@@ -34,7 +34,8 @@ def _write_histories(households, count: int, contacts: int) -> None:
 
 
 def test_the_caseload_worker_killed_mid_stream_resumes_and_equals_a_fresh_rebuild(households, env, settings):
-    _write_histories(households, count=40, contacts=25)
+    # More events than two of the worker's batches (2,000 each), so that a kill after a quarter lands mid-stream.
+    _write_histories(households, count=100, contacts=25)
     last = households.recorder.max_notification_id()
     view = _view(env)
     worker_env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema}
@@ -59,7 +60,7 @@ def test_the_caseload_worker_killed_mid_stream_resumes_and_equals_a_fresh_rebuil
         worker.wait(timeout=10)
 
     rebuilt = replay(_all_events(households))
-    assert len(rebuilt) == 40
+    assert len(rebuilt) == 100
     assert view.all_rows() == rebuilt
 
 
