@@ -357,6 +357,23 @@ COMMANDS = [route for route in ROUTES if route.method == "POST" and route.per_ho
 SUB_ITEM_COMMANDS = [route for route in COMMANDS if route.sub_id]
 
 
+def request_for(client: TestClient, route: Route, team: str = "Wijkteam Noord") -> tuple[str, str, dict[str, Any]]:
+    """A household of `team` ready for `route`: its id, and the route's URL and query for it. The plan is asked as
+    of now (folded from the events, no projection needed), the team's own policy, a notification that does not
+    exist."""
+    household_id = register(client, team=team)
+    ids = route.prepare(client, household_id)
+    url = route.url(household_id, *ids.values())
+    params = dict(route.query)
+    if route.path.endswith("/plan"):
+        params["as_of"] = datetime.now(UTC).isoformat()
+    if route.sub_id == "team":
+        url = route.url(household_id, team)
+    if route.sub_id == "notification_id":
+        url = route.url(household_id, str(uuid4()))  # none yet: 404
+    return household_id, url, params
+
+
 def prepared(client: TestClient, route: Route, household_id: str | None = None) -> tuple[str, str]:
     """A household ready for `route`, and the route's URL for it."""
     household_id = household_id or register(client)

@@ -3,13 +3,12 @@ household of Wijkteam Noord, against an explicit table; and emergency access ("b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.support import ROUTES, Route, assert_problem, register
+from tests.api.support import ROUTES, Route, assert_problem, register, request_for
 
 NOORD = "Wijkteam Noord"
 TOKENS = {  # role -> demo token (api/auth.py); the household is of Wijkteam Noord
@@ -70,16 +69,7 @@ def _as(client: TestClient, role: str) -> TestClient:
 
 
 def _request(client: TestClient, role: str, route: Route, headers: dict[str, str] | None = None):
-    household_id = register(client, team=NOORD)
-    ids = route.prepare(client, household_id)
-    url = route.url(household_id, *ids.values())
-    params = dict(route.query)
-    if route.path.endswith("/plan"):  # the plan now, folded from the household's events (no projection needed)
-        params["as_of"] = datetime.now(UTC).isoformat()
-    if route.sub_id == "team":
-        url = route.url(household_id, NOORD)
-    if route.sub_id == "notification_id":
-        url = route.url(household_id, str(uuid4()))  # none yet: 404
+    household_id, url, params = request_for(client, route, NOORD)
     return household_id, _as(client, role).request(route.method, url, json=route.body() if route.body else None,
                                                    params=params, headers=headers or {})
 

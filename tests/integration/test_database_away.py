@@ -7,18 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import uuid4
 
 import pgserver
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.api.support import PROBLEM, ROUTES, Route, register
+from tests.api.support import PROBLEM, ROUTES, Route, register, request_for
 from tests.api.test_authorisation import EVERYONE, NOORD, TOKENS, allowed
 from tests.conftest import TEST_KEK
 from waakvlam.settings import Settings
@@ -40,26 +38,16 @@ def _stop(pgdata: Path) -> None:
 
 def _request(client: TestClient, route: Route) -> tuple[str, str, dict[str, Any]]:
     """The request that works on `route`, prepared while the database is up: method, URL and what it sends."""
-    kwargs: dict[str, Any] = {"params": dict(route.query)}
+    kwargs: dict[str, Any] = {"params": dict(route.query)}  # the calendar feed's; request_for's for the rest
     if route.body:
         kwargs["json"] = route.body()
     if route.sub_id == "secret":  # a feed that exists: its owner is looked up in the database
         feed = client.post("/api/calendar", headers={"Authorization": "Bearer dev-bram"})
         return route.method, urlsplit(feed.json()["url"]).path, kwargs
-    if route.public:
-        household_id = register(client, team=NOORD)
-        url = route.url(household_id, *route.prepare(client, household_id).values())
-        return route.method, url, kwargs
-    role = next(role for role in EVERYONE if allowed(route, role))
-    kwargs["headers"] = {"Authorization": f"Bearer {TOKENS[role]}"}
-    household_id = register(client, team=NOORD)
-    url = route.url(household_id, *route.prepare(client, household_id).values())
-    if route.path.endswith("/plan"):
-        kwargs["params"]["as_of"] = datetime.now(UTC).isoformat()
-    if route.sub_id == "team":
-        url = route.url(household_id, NOORD)
-    if route.sub_id == "notification_id":
-        url = route.url(household_id, str(uuid4()))
+    if not route.public:
+        role = next(role for role in EVERYONE if allowed(route, role))
+        kwargs["headers"] = {"Authorization": f"Bearer {TOKENS[role]}"}
+    _, url, kwargs["params"] = request_for(client, route, NOORD)
     return route.method, url, kwargs
 
 
