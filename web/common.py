@@ -1,0 +1,105 @@
+"""What every page shares: the templates, rendering, the Dutch error pages, today's Dutch date, and the
+household id of a page once the user may see it (decided and logged by api/authz.py, as the API's read).
+
+Every endpoint of the pages is a module-level function in one of the modules of web/routes/ (never a closure
+over the app: FastAPI caches endpoint functions). A page reads what the JSON API reads (the application
+service `Households` and the views on `app.state`); nothing calls the JSON API over HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import structlog
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from api.auth import Principal
+from api.authz import authorise
+from domain.values import LOCAL_TZ, local_date
+from web import dutch
+from web.navigation import menu
+from web.sessions import csrf_token, session_token
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters.update(dutch.FILTERS)
+log = structlog.get_logger("web")
+
+
+def today() -> date:
+    return local_date(datetime.now(UTC))
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
+           principal: Principal | None = None) -> HTMLResponse:
+    token = session_token(request)
+    return templates.TemplateResponse(request, template, {
+        "principal": principal, "csrf": csrf_token(token) if token and principal else "", "today": today(),
+        "menu": menu(principal, request.url.path) if principal else [], **context}, status_code=status)
+
+
+def error_page(request: Request, principal: Principal | None, status: int, title: str, text: str) -> HTMLResponse:
+    return render(request, "error.html", {"title": title, "text": text}, status, principal)
+
+
+def local_now() -> str:
+    return datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def parse_local(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=LOCAL_TZ) if moment.tzinfo is None else moment
+
+
+def position(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def parse_household_id(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
+async def authorised(request: Request, principal: Principal, raw: str) -> UUID | HTMLResponse:
+    """The household id when the user may see it (logged as the API logs it), else the Dutch 403/404 page."""
+    household_id = parse_household_id(raw)
+    if household_id is None:
+        return not_found(request, principal)
+    try:
+        await authorise(request, principal)  # decides and writes the NEN 7513 entry, exactly as the API read
+    except HTTPException as error:
+        if error.status_code != 403:
+            raise
+        return error_page(request, principal, 403, "Geen toegang",
+                           "Dit huishouden hoort niet bij uw team. U ziet het alleen als het bij uw team hoort "
+                           "of als u de regisseur bent. Noodtoegang vanuit deze pagina komt in een volgende "
+                           "stap; elke poging wordt gelogd.")
+    return household_id
+
+
+def not_found(request: Request, principal: Principal) -> HTMLResponse:
+    return error_page(request, principal, 404, "Huishouden niet gevonden",
+                       "Er is geen huishouden op dit adres. Misschien is de link onvolledig, of is het huishouden "
+                       "vernietigd.")
+
+
+class Static(StaticFiles):
+    """The stylesheets and fonts, cached by the browser for an hour (every other answer is `no-store`)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+

@@ -1,0 +1,57 @@
+"""Mijn werk: the home screen, per role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.auth import Principal
+from api.authz import list_scope, record_listed, role_and_team
+from domain.staff import CARE_ROLES, COORDINATOR
+from web.common import render
+from web.sessions import (
+    current_principal,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+
+ROLE_TEXT = {
+    "privacy_officer": "Als privacyfunctionaris leest u de geschiedenis, het toegangslog en het inzageverzoek van "
+                       "een huishouden, en beslist u over vernietiging. Die schermen komen in een volgende stap; "
+                       "tot dan gebruikt u de API.",
+    "administrator": "Als beheerder houdt u het personeelsregister bij. Dat scherm komt in een volgende stap; "
+                     "tot dan gebruikt u de API.",
+    "partner": "Als ketenpartner meldt u een signaal bij het wijkteam en volgt u wat ermee gebeurt. Het "
+               "meldformulier komt in een volgende stap; tot dan gebruikt u de API.",
+}
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    principal = await current_principal(request)
+    return await anyio.to_thread.run_sync(_home, request, principal)
+
+
+def _home(request: Request, principal: Principal) -> HTMLResponse:
+    role, team = role_and_team(request, principal)
+    context: dict[str, Any] = {"title": "Mijn werk", "role": role, "team": team, "rows": None,
+                               "role_text": ROLE_TEXT.get(role or "", "Uw rol geeft (nog) geen werk in Waakvlam.")}
+    if role in CARE_ROLES:
+        coordinator = principal.user_id if role == COORDINATOR else None
+        try:
+            scope = list_scope(request, principal, None, coordinator)  # only what the user may see (api/authz.py)
+        except HTTPException:
+            context["role_text"] = "U hoort (nog) bij geen team. Vraag de beheerder u aan een team toe te voegen."
+        else:
+            rows, more = request.app.state.caseload.page(team=scope, coordinator=coordinator, status="open",
+                                                         limit=100)
+            record_listed(request, principal, (row.household_id for row in rows))  # NEN 7513: what the page shows
+            context.update(rows=rows, more=more is not None, mine=coordinator is not None)
+    return render(request, "home.html", context, principal=principal)
+
+
