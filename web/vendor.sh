@@ -1,6 +1,6 @@
 #!/bin/sh
 # The pages' front-end files, copied from node_modules (as package-lock.json pins them) into a git-ignored folder:
-# the NL Design System CSS, the voorbeeld tokens (EUPL), the Noto Sans font and htmx. Used by the Makefile and
+# the NL Design System CSS, the voorbeeld tokens (EUPL), the Noto Sans font, htmx and uPlot. Used by the Makefile and
 # the Dockerfile. Usage: sh web/vendor.sh [node_modules] [web/static/vendor]
 set -eu
 from=${1:-node_modules}
@@ -11,3 +11,6 @@ cp "$from/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css" "$t
 cp "$from/@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff2" \
    "$from/@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff2" "$to/fonts/"
 cp "$from/htmx.org/dist/htmx.min.js" "$to/htmx.min.js"
+# uPlot: the household page's small charts (ZRM scores over time, time at each intensity), read by web/static/charts.js.
+cp "$from/uplot/dist/uPlot.iife.min.js" "$to/uplot.min.js"
+cp "$from/uplot/dist/uPlot.min.css" "$to/uplot.min.css"
