@@ -22,7 +22,7 @@ INTENSITIES = ["waakvlam", "licht", "intensief", "crisis"]
 
 # The kinds of event, as the timeline's filter offers them (in Dutch, in the order a worker thinks of them).
 KIND_NL = {
-    "ContactRecorded": "Contact", "SignalRecorded": "Signaal", "AssessmentRecorded": "ZRM-meting",
+    "ContactRecorded": "Contact", "SignalRecorded": "Signaal", "AssessmentRecorded": "Meting (ZRM)",
     "GoalSet": "Doel gesteld", "GoalRevised": "Doel bijgesteld", "GoalAchieved": "Doel bereikt",
     "GoalDropped": "Doel losgelaten", "AgreementMade": "Afspraak gemaakt", "AgreementCompleted": "Afspraak nagekomen",
     "AgreementCancelled": "Afspraak vervallen", "InterventionStarted": "Inzet gestart",
