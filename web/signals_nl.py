@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -51,6 +51,8 @@ def since(moment: datetime | None) -> str:
     """How long ago `moment` was, in words."""
     if moment is None:
         return ""
+    if datetime.now(UTC) - moment < timedelta(minutes=1):
+        return "nog geen minuut"
     return duration((datetime.now(UTC) - moment).total_seconds() / 3600)
 
 
