@@ -26,8 +26,8 @@ ROLE_TEXT = {
                        "tot dan gebruikt u de API.",
     "administrator": "Als beheerder houdt u het personeelsregister bij. Dat scherm komt in een volgende stap; "
                      "tot dan gebruikt u de API.",
-    "partner": "Als ketenpartner meldt u een signaal bij het wijkteam en volgt u wat ermee gebeurt. Het "
-               "meldformulier komt in een volgende stap; tot dan gebruikt u de API.",
+    "partner": "Als ketenpartner meldt u een signaal bij het wijkteam (Signaal melden) en ziet u op Mijn "
+               "meldingen of het team uw meldingen heeft opgepakt.",
 }
 
 
