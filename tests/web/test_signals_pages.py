@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 
 from tests.api.support import register, write
 from tests.api.test_authorisation import TOKENS
-from tests.api.test_signals import hours_ago, report
+from tests.api.test_signals import PETRA, hours_ago, report
 from tests.web.support import csrf_of, log_in, pages_client
 from tests.web.test_page_authorisation import USERS
+from web.signals_nl import SOURCE_NL
 
 DIRK = {"Authorization": "Bearer dev-dirk"}
 CARE = {"generalist", "coordinator", "team_lead", "generalist_elsewhere", "coordinator_elsewhere",
@@ -36,14 +38,16 @@ def _report_by_form(visitor, answers=ANSWERS):
     key = re.search(r'name="sleutel" value="([^"]+)"', form.text).group(1)
     checked = visitor.post("/melden/controleren", data={**answers, "sleutel": key, "csrf": csrf_of(form.text)})
     assert checked.status_code == 200 and "Controleer uw melding" in checked.text
-    assert "Woningcorporatie" in checked.text and "Hoog: deze week" in checked.text
+    assert SOURCE_NL[answers["bron"]] in checked.text and "Hoog: deze week" in checked.text  # the answers in Dutch
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', checked.text.split(
         'action="/melden"')[1].split("</form>")[0]))
     return fields, visitor.post("/melden", data=fields)
 
 
-def _signals_of(client, user="petra"):
-    return [s for s in client.get("/api/signals", headers={"Authorization": f"Bearer dev-{user}"}).json()["items"]]
+def _signals_of(client, user="petra", after=None):
+    """The user's own reports, as the API shows a partner (after the write at `after`, when given)."""
+    params = {"after": after} if after else None
+    return client.get("/api/signals", params=params, headers={"Authorization": f"Bearer dev-{user}"}).json()["items"]
 
 
 def test_a_partner_reports_a_signal_once_and_follows_it_on_mijn_meldingen(client, visitor, signals_worker):
@@ -52,7 +56,7 @@ def test_a_partner_reports_a_signal_once_and_follows_it_on_mijn_meldingen(client
     assert sent.status_code == 303 and sent.headers["location"].startswith("/melden/verstuurd/")
     again = visitor.post("/melden", data=fields)  # a double submit: the same form, the same key
     assert again.status_code == 303 and again.headers["location"] == sent.headers["location"]
-    mine = _signals_of(client)
+    mine = _signals_of(client, after=again.headers["location"].split("na=")[1])
     assert [s["about_name"] for s in mine] == ["Fam. De Vries"]  # recorded once
     assert mine[0]["status"] == "received"
 
@@ -282,3 +286,17 @@ def test_the_partner_may_not_triage(client, visitor):
                            data={"reden": "weg ermee", "csrf": csrf_of(form.text)})
     assert refused.status_code == 403 and "Geen toegang" in refused.text
     assert client.get(f"/api/signals/{signal['signal_id']}").json()["status"] == "new"
+
+
+def test_a_partner_of_one_neighbourhood_reports_to_its_team_and_sees_only_its_own_reports(client, signals_worker):
+    report(client, about_name="Fam. Van Petra")  # petra's report
+    hanna = pages_client(client)
+    log_in(hanna, "hanna")  # home care in Wijkteam Centrum
+    _, sent = _report_by_form(hanna, {**ANSWERS, "bron": "home_care", "team": "onbekend"})
+    assert sent.status_code == 303
+    (mine,) = _signals_of(client, "hanna", after=sent.headers["location"].split("na=")[1])
+    assert client.app.state.households.get_signal(UUID(mine["signal_id"])).team == "Wijkteam Centrum"
+    listed = hanna.get(f"/melden/mijn-meldingen?na={sent.headers['location'].split('na=')[1]}")
+    assert "Fam. De Vries" in listed.text and "Fam. Van Petra" not in listed.text
+    other = client.get("/api/signals", headers=PETRA).json()["items"][0]["signal_id"]
+    assert hanna.get(f"/melden/verstuurd/{other}").status_code == 404  # someone else's report is none of hers
