@@ -8,6 +8,10 @@ service `Households` and the views on `app.state`); nothing calls the JSON API o
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import mimetypes
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -36,12 +40,21 @@ def today() -> date:
     return local_date(datetime.now(UTC))
 
 
+def _paths(app: Any) -> frozenset[str]:
+    """The paths the app answers (routes do not change once it runs): the menu shows only screens that exist."""
+    paths = getattr(app.state, "page_paths", None)
+    if paths is None:
+        paths = app.state.page_paths = frozenset(getattr(route, "path", "") for route in app.routes)
+    return paths
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
            principal: Principal | None = None) -> HTMLResponse:
     token = session_token(request)
     return templates.TemplateResponse(request, template, {
         "principal": principal, "csrf": csrf_token(token) if token and principal else "", "today": today(),
-        "menu": menu(principal, request.url.path) if principal else [], **context}, status_code=status)
+        "menu": menu(principal, request.url.path, _paths(request.app)) if principal else [],
+        **context}, status_code=status)
 
 
 def error_page(request: Request, principal: Principal | None, status: int, title: str, text: str) -> HTMLResponse:
@@ -95,11 +108,40 @@ def not_found(request: Request, principal: Principal) -> HTMLResponse:
 
 
 class Static(StaticFiles):
-    """The stylesheets and fonts, cached by the browser for an hour (every other answer is `no-store`)."""
+    """The static files. A versioned URL (`?v=<content hash>`, made by `asset()`) is cached for a year as
+    immutable; any other URL for an hour (every other answer is `no-store`). A text file with a `.gz` beside it
+    (made by web/vendor.sh) is sent compressed when the browser accepts gzip, with `Vary: Accept-Encoding`."""
 
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "public, max-age=3600"
+    def file_response(self, full_path: Any, stat_result: Any, scope: Any, status_code: int = 200) -> Response:
+        gz = Path(str(full_path) + ".gz")
+        accepts = dict(scope.get("headers") or []).get(b"accept-encoding", b"")
+        compressed = b"gzip" in accepts and gz.is_file()
+        if compressed:
+            response = FileResponse(gz, status_code=status_code, stat_result=os.stat(gz),
+                                    media_type=mimetypes.guess_type(str(full_path))[0] or "text/plain")
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = super().file_response(full_path, stat_result, scope, status_code)
+        if gz.is_file():
+            response.headers["Vary"] = "Accept-Encoding"
+        versioned = b"v=" in (scope.get("query_string") or b"")
+        response.headers["Cache-Control"] = ("public, max-age=31536000, immutable" if versioned
+                                             else "public, max-age=3600")
         return response
+
+
+@functools.cache
+def _version(path: str) -> str:
+    file = HERE / "static" / path
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:12] if file.is_file() else ""
+
+
+def asset(path: str) -> str:
+    """The URL of a static file with its content hash (`/static/vendor/utrecht.css?v=ab12...`)."""
+    version = _version(path)
+    return f"/static/{path}?v={version}" if version else f"/static/{path}"
+
+
+templates.env.globals["asset"] = asset
 
 

@@ -14,3 +14,5 @@ cp "$from/htmx.org/dist/htmx.min.js" "$to/htmx.min.js"
 # uPlot: the household page's small charts (ZRM scores over time, time at each intensity), read by web/static/charts.js.
 cp "$from/uplot/dist/uPlot.iife.min.js" "$to/uplot.min.js"
 cp "$from/uplot/dist/uPlot.min.css" "$to/uplot.min.css"
+# Pre-compressed copies of the text files, sent by web/common.py Static when the browser accepts gzip.
+for f in "$to"/*.css "$to"/*.js; do gzip -9 -k -f -n "$f"; done

@@ -1,0 +1,53 @@
+"""The pages' static files: compressed when the browser accepts it, cached for a year only on a versioned URL
+(the content hash is in the link, so a new file is a new URL), and the pages' Content-Security-Policy intact."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.support import log_in, pages_client
+
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/vendor/utrecht\.css[^"]*)"')
+
+
+def test_the_pages_link_the_design_system_by_a_versioned_url_cached_for_a_year(client: TestClient) -> None:
+    visitor = pages_client(client)
+    log_in(visitor, "anna")
+    page = visitor.get("/")
+    assert page.status_code == 200
+    url = STYLESHEET.search(page.text).group(1)
+    assert "?v=" in url
+    answer = visitor.get(url, headers={"Accept-Encoding": "gzip, br"})
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert answer.headers["Vary"] == "Accept-Encoding"
+    assert answer.headers["Content-Type"].startswith("text/css")
+    assert int(answer.headers["Content-Length"]) < 60_000, "the stylesheet is sent compressed"
+    assert ".utrecht-button" in answer.text
+
+
+def test_an_unversioned_url_is_cached_for_an_hour_only(client: TestClient) -> None:
+    visitor = pages_client(client)
+    answer = visitor.get("/static/vendor/utrecht.css", headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["Cache-Control"] == "public, max-age=3600"
+    assert "immutable" not in answer.headers["Cache-Control"]
+
+
+def test_a_browser_that_does_not_accept_gzip_gets_the_plain_file(client: TestClient) -> None:
+    visitor = pages_client(client)
+    answer = visitor.get("/static/vendor/utrecht.css", headers={"Accept-Encoding": "identity"})
+    assert answer.status_code == 200
+    assert "Content-Encoding" not in answer.headers
+    assert answer.headers["Vary"] == "Accept-Encoding"
+    assert int(answer.headers["Content-Length"]) > 200_000
+
+
+def test_the_content_security_policy_of_the_pages_is_intact(client: TestClient) -> None:
+    visitor = pages_client(client)
+    log_in(visitor, "anna")
+    policy = visitor.get("/").headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in policy
+    assert "script-src 'self'" in policy or "default-src 'self'" in policy
