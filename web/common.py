@@ -40,12 +40,12 @@ def today() -> date:
     return local_date(datetime.now(UTC))
 
 
-def _paths(app: Any) -> frozenset[str]:
-    """The paths the app answers (routes do not change once it runs): the menu shows only screens that exist."""
-    paths = getattr(app.state, "page_paths", None)
-    if paths is None:
-        paths = app.state.page_paths = frozenset(getattr(route, "path", "") for route in app.routes)
-    return paths
+@functools.cache
+def _paths() -> frozenset[str]:
+    """The paths the pages answer (web/routes/): the menu shows only screens that exist."""
+    from web import routes  # the route modules import this module
+
+    return frozenset(route.path for module in routes.modules() for route in module.router.routes)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
@@ -53,7 +53,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     token = session_token(request)
     return templates.TemplateResponse(request, template, {
         "principal": principal, "csrf": csrf_token(token) if token and principal else "", "today": today(),
-        "menu": menu(principal, request.url.path, _paths(request.app)) if principal else [],
+        "menu": menu(principal, request.url.path, _paths()) if principal else [],
         **context}, status_code=status)
 
 

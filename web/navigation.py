@@ -29,11 +29,12 @@ SCREENS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def menu(principal: Principal, path: str) -> list[Item]:
+def menu(principal: Principal, path: str, available: frozenset[str]) -> list[Item]:
+    """The screens of the user's role that this app has (`available`: its routes' paths), in menu order."""
     role = principal.role or ""
     items = []
     for text, href, roles in SCREENS:
-        if role in roles:
+        if role in roles and href in available:
             current = path == href if href == "/" else path == href or path.startswith(href + "/")
             items.append(Item(text, href, current))
     return items
