@@ -62,7 +62,8 @@ def test_recording_a_contact_from_mijn_werk_on_a_phone(page: Page, site: str, ap
 
     expect(page).to_have_url(re.compile(f"/households/{household_id}"))
     expect(page.get_by_role("status")).to_contain_text("Het contact is vastgelegd.")
-    expect(page.get_by_role("list", name="Tijdlijn, nieuwste eerst").get_by_text(re.compile("Post doorgenomen met Sanne"))).to_be_visible()
+    timeline = page.get_by_role("list", name="Tijdlijn, nieuwste eerst")
+    expect(timeline.get_by_text(re.compile("Post doorgenomen met Sanne"))).to_be_visible()
     check_screen(page, "huishouden-na-contact")
 
 
