@@ -1,0 +1,25 @@
+"""The caseload in Chromium: a team's households as cards on a phone, searched by label; axe and 360 px."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.web.browser import check_screen, log_in
+
+
+def test_the_caseload_on_a_phone_finds_a_household_by_its_label(page: Page, site: str, api):
+    for label in ("Fam. Jansen", "Fam. Bakker"):
+        response = api.post("/api/households", json={"label": label, "team": "Wijkteam Noord"})
+        assert response.status_code == 201, response.text
+    page.goto(f"{site}/")
+    log_in(page, "carla")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Huishoudens").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Huishoudens")
+    expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible(timeout=10_000)
+    check_screen(page, "huishoudens")
+
+    page.get_by_label("Zoek op naam").fill("bakker")
+    page.get_by_role("button", name="Filteren").click()
+    expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_have_count(0)
+    check_screen(page, "huishoudens-gezocht")
