@@ -12,11 +12,13 @@ import functools
 import hashlib
 import mimetypes
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import structlog
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -25,10 +27,11 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
 from api.authz import authorise
+from domain.errors import NotFound
 from domain.values import LOCAL_TZ, local_date
 from web import dutch
 from web.navigation import menu
-from web.sessions import csrf_token, session_token
+from web.sessions import csrf_token, current_principal, session_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -99,6 +102,27 @@ async def authorised(request: Request, principal: Principal, raw: str) -> UUID |
                            "of als u de regisseur bent. Noodtoegang vanuit deze pagina komt in een volgende "
                            "stap; elke poging wordt gelogd.")
     return household_id
+
+
+async def on_household(request: Request, raw: str,
+                       page: Callable[[Request, Principal, UUID], Response]) -> Response:
+    """A page of one household: `page(request, principal, household_id)` in a thread, once the user may see it."""
+    principal = await current_principal(request)
+    found = await authorised(request, principal, raw)
+    if isinstance(found, HTMLResponse):
+        return found
+    return await anyio.to_thread.run_sync(page, request, principal, found)
+
+
+def existing_household(request: Request, household_id: UUID) -> Any | None:
+    """The household, or None when there is none (never registered, or erased)."""
+    households = request.app.state.households
+    if not households.is_household(household_id):
+        return None
+    try:
+        return households.get(household_id)
+    except NotFound:
+        return None
 
 
 def not_found(request: Request, principal: Principal) -> HTMLResponse:

@@ -20,7 +20,7 @@ from api.commands import CommandRunner
 from api.schemas.commands import ContactIn
 from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from web import dutch
-from web.common import authorised, local_now, not_found, parse_local, render, today
+from web.common import authorised, existing_household, local_now, not_found, on_household, parse_local, render, today
 from web.sessions import (
     CSRF_FIELD,
     check_csrf,
@@ -34,19 +34,14 @@ DUE_SOON_DAYS = 3  # a check-in due within this many days is completed by a cont
 
 @router.get("/households/{household_id}/contact")
 async def contact_form(request: Request, household_id: str) -> Response:
-    principal = await current_principal(request)
-    found = await authorised(request, principal, household_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    return await anyio.to_thread.run_sync(_contact_form, request, principal, found)
+    return await on_household(request, household_id, _contact_form)
 
 
 def _contact_form(request: Request, principal: Principal, household_id: UUID, values: dict[str, Any] | None = None,
                   errors: dict[str, str] | None = None, status: int = 200, summary: str = "") -> HTMLResponse:
-    households = request.app.state.households
-    if not households.is_household(household_id):
+    household = existing_household(request, household_id)
+    if household is None:
         return not_found(request, principal)
-    household = households.get(household_id)
     check_in = household.next_check_in
     due_soon = check_in is not None and (check_in["due"] - today()).days <= DUE_SOON_DAYS
     values = values or {"kind": "", "summary": "", "occurred_at": local_now(), "key": str(uuid.uuid4()),

@@ -8,20 +8,17 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal
 from api.deps import wait_for
 from api.problems import CatchUpTimeout
-from domain.errors import NotFound
 from domain.values import LOCAL_TZ, LifeDomain, local_date
 from projections.plan import plan_as_of, present
 from projections.timeline import decode_cursor
 from web import dutch, plan_read
-from web.common import authorised, not_found, position, render, today
-from web.sessions import current_principal
+from web.common import existing_household, not_found, on_household, position, render, today
 
 router = APIRouter(include_in_schema=False)
 TIMELINE_LENGTH = 25
@@ -29,20 +26,12 @@ TIMELINE_LENGTH = 25
 
 @router.get("/households/{household_id}")
 async def household_page(request: Request, household_id: str) -> Response:
-    principal = await current_principal(request)
-    found = await authorised(request, principal, household_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    return await anyio.to_thread.run_sync(_household, request, principal, found)
+    return await on_household(request, household_id, _household)
 
 
 @router.get("/households/{household_id}/plan-op-datum")
 async def plan_on_a_date(request: Request, household_id: str) -> Response:
-    principal = await current_principal(request)
-    found = await authorised(request, principal, household_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    return await anyio.to_thread.run_sync(_plan_on_a_date, request, principal, found)
+    return await on_household(request, household_id, _plan_on_a_date)
 
 
 def _end_of(day: Any) -> datetime:
@@ -110,12 +99,8 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
 
 def _household(request: Request, principal: Principal, household_id: UUID) -> HTMLResponse:
     state = request.app.state
-    households = state.households
-    if not households.is_household(household_id):
-        return not_found(request, principal)
-    try:
-        household = households.get(household_id)
-    except NotFound:
+    household = existing_household(request, household_id)
+    if household is None:
         return not_found(request, principal)
     after, behind = position(request.query_params.get("na")), False
     for view in (state.plans, state.timeline):  # read your own write: wait for the views to have it
@@ -141,12 +126,8 @@ def _household(request: Request, principal: Principal, household_id: UUID) -> HT
 
 def _plan_on_a_date(request: Request, principal: Principal, household_id: UUID) -> HTMLResponse:
     state = request.app.state
-    households = state.households
-    if not households.is_household(household_id):
-        return not_found(request, principal)
-    try:
-        household = households.get(household_id)
-    except NotFound:
+    household = existing_household(request, household_id)
+    if household is None:
         return not_found(request, principal)
     values = {name: str(request.query_params.get(name) or "").strip()[:40] for name in ("datum", "bekend")}
     registered, current = local_date(household.registered_at), today()
@@ -174,8 +155,8 @@ def _plan_on_a_date(request: Request, principal: Principal, household_id: UUID) 
         return render(request, "household/plan_on_date.html", context, 422, principal)
     as_of = min(_end_of(days["datum"]), now)
     known_at = min(_end_of(days["bekend"]), now) if "bekend" in days else None
-    then = plan_as_of(households.history(household_id), as_of=as_of, known_at=known_at)
-    today_doc = state.plans.get(household_id) or plan_as_of(households.history(household_id))
+    then = plan_as_of(state.households.history(household_id), as_of=as_of, known_at=known_at)
+    today_doc = state.plans.get(household_id) or plan_as_of(state.households.history(household_id))
     if then is None or today_doc is None:
         return not_found(request, principal)
     at = min(m for m in (as_of, known_at, now) if m is not None)
