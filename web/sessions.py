@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from api.auth import Principal, principal_of
 from waakvlam.accounts import SESSION_PREFIX
@@ -108,3 +109,11 @@ def to_login(request: Request) -> RedirectResponse:
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     target = "/inloggen" if path == "/" else f"/inloggen?volgende={quote(safe_next(path), safe='/')}"
     return RedirectResponse(target, status_code=303)
+
+
+async def posted(request: Request) -> tuple[Principal, FormData]:
+    """The user and their form, once the form's CSRF token is this session's (every POST of the pages)."""
+    principal = await current_principal(request)
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD))
+    return principal, form

@@ -22,9 +22,7 @@ from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from web import dutch
 from web.common import authorised, existing_household, local_now, not_found, on_household, parse_local, render, today
 from web.sessions import (
-    CSRF_FIELD,
-    check_csrf,
-    current_principal,
+    posted,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -54,9 +52,7 @@ def _contact_form(request: Request, principal: Principal, household_id: UUID, va
 
 @router.post("/households/{household_id}/contact")
 async def record_contact(request: Request, household_id: str) -> Response:
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     found = await authorised(request, principal, household_id)
     if isinstance(found, HTMLResponse):
         return found

@@ -20,7 +20,7 @@ from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from domain.values import Intensity
 from web.common import error_page, render
 from web.routes.signal_inbox import RULES_NL, _signal
-from web.sessions import CSRF_FIELD, check_csrf, current_principal
+from web.sessions import current_principal, posted
 from web.signals_nl import INTENSITY_TEXT, run_once, teams
 
 router = APIRouter(include_in_schema=False)
@@ -65,9 +65,7 @@ async def registration_form(request: Request) -> Response:
 
 @router.post("/huishoudens/nieuw")
 async def register(request: Request) -> Response:
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     return await anyio.to_thread.run_sync(_register, request, principal, dict(form))
 
 

@@ -22,7 +22,7 @@ from api.problems import CatchUpTimeout
 from domain.errors import Contention, NotFound, RuleViolation
 from projections.signals import NEW, SignalRow, replay
 from web.common import error_page, position, render
-from web.sessions import CSRF_FIELD, check_csrf, current_principal
+from web.sessions import current_principal, posted
 from web.signals_nl import STATUS_NL, URGENCY_NL, run_once
 
 router = APIRouter(include_in_schema=False)
@@ -203,15 +203,11 @@ def _triage(request: Request, principal: Principal, raw: str, form: dict[str, An
 
 @router.post("/signalen/{signal_id}/koppelen")
 async def link(request: Request, signal_id: str) -> Response:
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     return await anyio.to_thread.run_sync(_triage, request, principal, signal_id, dict(form), "link")
 
 
 @router.post("/signalen/{signal_id}/afwijzen")
 async def dismiss(request: Request, signal_id: str) -> Response:
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     return await anyio.to_thread.run_sync(_triage, request, principal, signal_id, dict(form), "dismiss")

@@ -22,7 +22,7 @@ from api.schemas.signals import SignalReport
 from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from projections.signals import replay
 from web.common import error_page, local_now, parse_local, position, render
-from web.sessions import CSRF_FIELD, check_csrf, current_principal
+from web.sessions import current_principal, posted
 from web.signals_nl import SOURCE_NL, URGENCY_NL, run_once, teams
 
 router = APIRouter(include_in_schema=False)
@@ -98,9 +98,7 @@ def _checked(principal: Principal, values: dict[str, str]) -> tuple[SignalReport
 @router.post("/melden/controleren")
 async def check_answers(request: Request) -> Response:
     """Check your answers: the report as it will be sent, each answer with a way to change it."""
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     values = _values(form)
 
     def page() -> HTMLResponse:
@@ -121,9 +119,7 @@ RULES_NL = {"nothing is recorded as having happened in the future": ("wanneer", 
 
 @router.post("/melden")
 async def send_report(request: Request) -> Response:
-    principal = await current_principal(request)
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    principal, form = await posted(request)
     return await anyio.to_thread.run_sync(_send, request, principal, _values(form))
 
 
