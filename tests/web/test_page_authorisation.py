@@ -42,3 +42,16 @@ def test_a_coordinator_of_another_team_opens_the_household_they_coordinate(clien
     assert visitor.get(f"/households/{household_id}").status_code == 200
     home = visitor.get("/")
     assert f"/households/{household_id}" in home.text  # Mijn werk: the households ruben coordinates
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_every_command_form_as_the_api_allows_its_command(client, role):
+    from web.command_forms import FORMS
+
+    household_id = register(client, team="Wijkteam Noord")
+    visitor = pages_client(client)
+    log_in(visitor, USERS[role])
+    expected = 200 if role in TEAM else 403
+    for spec in FORMS:
+        if spec.item is None and spec.path != "reopening":  # reopening: 409 on an open household, for the team
+            assert visitor.get(f"/households/{household_id}/{spec.path}").status_code == expected, spec.path

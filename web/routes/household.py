@@ -18,6 +18,7 @@ from domain.values import LOCAL_TZ, LifeDomain, local_date
 from projections.plan import plan_as_of, present
 from projections.timeline import decode_cursor
 from web import dutch, plan_read
+from web.command_forms import FORMS
 from web.common import existing_household, not_found, on_household, position, render, today
 
 router = APIRouter(include_in_schema=False)
@@ -97,6 +98,14 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
             "domains": [(d.value, dutch.domain(d.value)) for d in LifeDomain]}, errors
 
 
+def _saved(name: str | None) -> str:
+    """The confirmation of what was just saved (`?vastgelegd=<form>`, web/command_forms.py)."""
+    if name == "1":
+        return "Het contact is vastgelegd."
+    spec = next((spec for spec in FORMS if spec.name == name), None)
+    return spec.done if spec is not None else ""
+
+
 def _household(request: Request, principal: Principal, household_id: UUID) -> HTMLResponse:
     state = request.app.state
     household = existing_household(request, household_id)
@@ -119,7 +128,7 @@ def _household(request: Request, principal: Principal, household_id: UUID) -> HT
         "title": household.label, "household": household, "household_id": household_id, **sections,
         **timeline, "errors": errors, "intensity_since": since, "check_in": check_in, "behind": behind,
         "late": dutch.days_late(check_in["due"], today()) if check_in else 0,
-        "saved": request.query_params.get("vastgelegd") == "1", "diff": None,
+        "saved": _saved(request.query_params.get("vastgelegd")), "diff": None,
         "on_date": {"datum": "", "bekend": ""},
     }, status=422 if errors else 200, principal=principal)
 
