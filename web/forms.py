@@ -157,6 +157,8 @@ def parse(spec: CommandForm, form: FormData) -> Parsed:
             else:
                 parsed.fields[f.name] = raw
     when = _text(form, WHEN)
+    if any(f.name == WHEN for f in spec.fields):  # a form of its own moment (a correction of one)
+        return parsed
     parsed.values[WHEN] = when
     if when:
         moment = parse_moment(when)

@@ -43,6 +43,11 @@ def test_every_command_form_passes_axe_and_fits_a_phone(page: Page, site: str, a
         page.goto(f"{site}/households/{household_id}/{path}")
         expect(page.get_by_role("heading", level=1)).to_have_text(spec.title)
         check_screen(page, f"formulier-{spec.name}")
+    page.goto(f"{site}/households/{household_id}#tijdlijn")
+    page.get_by_role("link", name="Corrigeren").first.click()  # the newest fact: the intervention
+    expect(page.get_by_role("heading", level=1)).to_have_text("Correctie: inzet gestart")
+    expect(page.get_by_text("Door wie: nu vastgelegd")).to_be_visible()
+    check_screen(page, "formulier-correctie")
     page.goto(f"{site}/households/{household_id}/closure")
     page.get_by_label("Doelen bereikt").check()
     page.get_by_role("button", name="Afsluiten").click()

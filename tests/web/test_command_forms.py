@@ -240,3 +240,39 @@ def test_the_forms_are_refused_to_other_teams_partners_and_without_csrf(client):
     assert answer.status_code == 403
     household = _household(client, household_id)
     assert household.goals == {}
+
+
+def test_a_correction_shows_the_original_beside_the_new_and_sends_only_what_changed(client, visitor,
+                                                                                   timeline_worker):
+    household_id = register(client)
+    contact = write(client, household_id, "contacts", {"kind": "telefonisch", "summary": "Gebeld over de huur",
+                                                       "life_domains": ["housing"]})
+    page = visitor.get(f"/households/{household_id}", params={"na": contact["position"]})
+    version = contact["version"]
+    assert f'href="/households/{household_id}/corrections?versie={version}"' in page.text
+    form = visitor.get(f"/households/{household_id}/corrections", params={"versie": version})
+    assert form.status_code == 200
+    assert "Soort contact: nu vastgelegd" in form.text and "Telefonisch contact" in form.text
+    assert ">Gebeld over de huur</textarea>" in form.text
+    data = {"csrf": csrf_of(form.text), "sleutel": KEY.search(form.text).group(1), "kind": "huisbezoek",
+            "summary": "Gebeld over de huur", "life_domains": ["housing"], "occurred_at": re.search(
+                r'id="occurred_at" name="occurred_at" value="([^"]+)"', form.text).group(1)}
+    refused = visitor.post(f"/households/{household_id}/corrections?versie={version}", data=data)
+    assert refused.status_code == 422 and "Vul de reden van de correctie in." in refused.text
+    saved = visitor.post(f"/households/{household_id}/corrections?versie={version}",
+                         data={**data, "reason": "Het was een huisbezoek"})
+    assert saved.status_code == 303 and "vastgelegd=corrections" in saved.headers["location"]
+    corrected = [e for e in client.app.state.households.events.get(UUID(household_id))
+                 if type(e).__name__ == "Corrected"]
+    assert len(corrected) == 1 and corrected[0].changes == {"kind": "huisbezoek"}
+    assert "De correctie is vastgelegd." in visitor.get(saved.headers["location"]).text
+    again = visitor.get(f"/households/{household_id}/corrections", params={"versie": version})
+    assert "Huisbezoek" in again.text.split("nu vastgelegd", 2)[1]  # the form now shows the corrected value
+
+
+def test_a_decision_cannot_be_corrected_and_an_unknown_version_is_not_found(client, visitor):
+    household_id = register(client)
+    escalated = write(client, household_id, "escalations", {"to_level": "crisis", "reason": "Uitzetting"})
+    page = visitor.get(f"/households/{household_id}/corrections", params={"versie": escalated["version"]})
+    assert page.status_code == 409 and "nieuw besluit" in page.text
+    assert visitor.get(f"/households/{household_id}/corrections", params={"versie": 999}).status_code == 404

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.auth import Principal
 from api.deps import wait_for
 from api.problems import CatchUpTimeout
+from domain.corrections import CORRECTABLE
 from domain.values import LOCAL_TZ, LifeDomain, local_date
 from projections.plan import plan_as_of, present
 from projections.timeline import decode_cursor
@@ -95,6 +96,7 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
     filters = {k: v for k, v in values.items() if k != "verder" and v}
     return {"timeline": rows, "next_cursor": next_cursor, "filters": values, "filtered": bool(filters),
             "more_query": filters, "paged": cursor is not None, "kinds": plan_read.KIND_NL,
+            "correctable": frozenset(CORRECTABLE),
             "domains": [(d.value, dutch.domain(d.value)) for d in LifeDomain]}, errors
 
 
@@ -102,6 +104,8 @@ def _saved(name: str | None) -> str:
     """The confirmation of what was just saved (`?vastgelegd=<form>`, web/command_forms.py)."""
     if name == "1":
         return "Het contact is vastgelegd."
+    if name == "corrections":
+        return "De correctie is vastgelegd. Wat eerst was vastgelegd, blijft in de geschiedenis."
     spec = next((spec for spec in FORMS if spec.name == name), None)
     return spec.done if spec is not None else ""
 
