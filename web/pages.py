@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from web import routes
-from web.common import HERE, Static, error_page
+from web.assets import CompressedStatic
+from web.common import HERE, error_page
 from web.sessions import CsrfRefused, LoginNeeded, to_login
 
 
@@ -29,6 +30,6 @@ def install(app: FastAPI) -> None:
     """The pages, their static files and the redirect to the login page, in `app` (api/main.py)."""
     for module in routes.modules():
         app.include_router(module.router)
-    app.mount("/static", Static(directory=HERE / "static", check_dir=False), name="static")
+    app.mount("/static", CompressedStatic(directory=HERE / "static", check_dir=False), name="static")
     app.add_exception_handler(LoginNeeded, login_needed)
     app.add_exception_handler(CsrfRefused, csrf_refused)

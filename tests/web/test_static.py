@@ -51,3 +51,20 @@ def test_the_content_security_policy_of_the_pages_is_intact(client: TestClient) 
     policy = visitor.get("/").headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in policy
     assert "script-src 'self'" in policy or "default-src 'self'" in policy
+
+
+def test_the_pages_own_stylesheet_and_scripts_are_versioned_and_compressed_too(client: TestClient) -> None:
+    visitor = pages_client(client)
+    log_in(visitor, "anna")
+    page = visitor.get("/")
+    own = re.search(r'href="(/static/waakvlam\.css\?v=[0-9a-f]+)"', page.text)
+    assert own, "the pages' own stylesheet is linked by its content hash"
+    plain = visitor.get(own.group(1))
+    answer = visitor.get(own.group(1), headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["Content-Encoding"] == "gzip" and answer.headers["Vary"] == "Accept-Encoding"
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["Content-Type"].startswith("text/css")
+    assert int(answer.headers["Content-Length"]) < len(plain.content) / 2
+    assert answer.text == plain.text  # the same file, decompressed by the client
+    script = visitor.get("/static/charts.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["Content-Encoding"] == "gzip" and "uPlot" in script.text
