@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -157,8 +158,9 @@ def record_feed(request: Request, owner: str, household_ids: Iterable[UUID]) -> 
         record(request, Principal(owner, COORDINATOR), None, authorised=True, care_relationship=True, listed=listed)
 
 
-def _deny(request: Request, principal: Principal, household_id: UUID | None, detail: str) -> HTTPException:
-    record(request, principal, household_id, authorised=False, care_relationship=False)
+def _deny(request: Request, principal: Principal, household_id: UUID | None, detail: str,
+          action: str | None = None) -> HTTPException:
+    record(request, principal, household_id, authorised=False, care_relationship=False, action=action)
     return HTTPException(403, detail)
 
 
@@ -176,54 +178,64 @@ def record_listed(request: Request, principal: Principal, household_ids: Iterabl
            listed=listed)
 
 
-async def authorise(request: Request, principal: Principal) -> None:
-    """For a route on one household: allow (and log) or refuse with 403 (and log). Other routes pass."""
+async def authorise(request: Request, principal: Principal, *, as_api: tuple[str, str] | None = None,
+                    emergency_reason: str | None = None, action: str | None = None) -> bool:
+    """For a route on one household: allow (and log) or refuse with 403 (and log). Other routes pass.
+    A page passes `as_api`, the (method, route) of the API call it corresponds to (decided as that call, with its
+    action, unless `action` says otherwise), and `emergency_reason` for an emergency access given on a form rather
+    than in the header. True when it was allowed as an emergency access."""
     raw = request.path_params.get("household_id")
     if raw is None:
-        return
+        return False
     try:
         household_id = UUID(str(raw))
     except ValueError:
-        return  # the route's own validation answers 422
+        return False  # the route's own validation answers 422
     role, own_team = role_and_team(request, principal)
-    route = getattr(request.scope.get("route"), "path", "")
-    if role in CARE_ROLES and own_team is not None and (request.method, route) not in OFFICER_ONLY \
+    method, route = as_api or (request.method, getattr(request.scope.get("route"), "path", ""))
+    action = action or (action_of(method, route) if as_api else None)
+    if role in CARE_ROLES and own_team is not None and (method, route) not in OFFICER_ONLY \
             and _teams(request).cached(household_id) == own_team:
         # The common case, without a thread hop: a household of the user's own team.
-        record(request, principal, household_id, authorised=True, care_relationship=True, team=own_team)
-        return
-    await anyio.to_thread.run_sync(check, request, principal, household_id)
+        record(request, principal, household_id, authorised=True, care_relationship=True, team=own_team,
+               action=action)
+        return False
+    return await anyio.to_thread.run_sync(partial(check, request, principal, household_id, action, as_api=as_api,
+                                           emergency_reason=emergency_reason))
 
 
-def check(request: Request, principal: Principal, household_id: UUID, action: str | None = None) -> None:
-    """May `principal` act on this household in this request? Logs the entry; 403 when not. Blocking."""
-    route = getattr(request.scope.get("route"), "path", "")
+def check(request: Request, principal: Principal, household_id: UUID, action: str | None = None, *,
+          as_api: tuple[str, str] | None = None, emergency_reason: str | None = None) -> bool:
+    """May `principal` act on this household in this request? Logs the entry; 403 when not. Blocking.
+    `as_api` and `emergency_reason`: as for `authorise`; True when allowed as an emergency access."""
+    method, route = as_api or (request.method, getattr(request.scope.get("route"), "path", ""))
     role, own_team = role_and_team(request, principal)
     if role == PARTNER:
         raise _deny(request, principal, household_id,
-                    "a partner account may report signals and follow its own reports, nothing else")
+                    "a partner account may report signals and follow its own reports, nothing else", action)
     if role == PRIVACY_OFFICER:
-        if (request.method, route) in OFFICER_ROUTES:
+        if (method, route) in OFFICER_ROUTES:
             record(request, principal, household_id, authorised=True, care_relationship=False, action=action)
-            return
+            return False
         raise _deny(request, principal, household_id,
-                    "a privacy officer reads a household's history, access log and export, not its case file")
-    if (request.method, route) in OFFICER_ONLY:
-        raise _deny(request, principal, household_id, "erasing a household is the privacy officer's decision")
+                    "a privacy officer reads a household's history, access log and export, not its case file", action)
+    if (method, route) in OFFICER_ONLY:
+        raise _deny(request, principal, household_id, "erasing a household is the privacy officer's decision", action)
     if role not in CARE_ROLES:
-        raise _deny(request, principal, household_id, f"the role {role or 'none'} gives no access to household data")
+        raise _deny(request, principal, household_id, f"the role {role or 'none'} gives no access to household data",
+                    action)
     teams = _teams(request)
     team = teams.lookup(household_id)
     if team is None:
-        return  # no such household: the route answers 404
+        return False  # no such household: the route answers 404
     care = own_team is not None and team == own_team
     if not care and role == COORDINATOR:
         care = teams.coordinator(household_id) == principal.user_id
     if care:
         record(request, principal, household_id, authorised=True, care_relationship=True, team=own_team,
                action=action)
-        return
-    reason = (request.headers.get(EMERGENCY_HEADER) or "").strip()
+        return False
+    reason = ((request.headers.get(EMERGENCY_HEADER) if emergency_reason is None else emergency_reason) or "").strip()
     if reason:
         log.warning("emergency access: user %s, household %s, route %s %s", principal.user_id, household_id,
                     request.method, route)
@@ -231,10 +243,10 @@ def check(request: Request, principal: Principal, household_id: UUID, action: st
                emergency_reason=reason[:500], team=own_team, action=action)
         notify_emergency(request.app.state.households, request.app.state.notifications, user_id=principal.user_id,
                          user_team=own_team, household_id=household_id, team=team, reason=reason[:500])
-        return
+        return True
     raise _deny(request, principal, household_id,
                 f"this household is not of your team; in an emergency send the header {EMERGENCY_HEADER}: "
-                "<reason> (the access is logged and flagged)")
+                "<reason> (the access is logged and flagged)", action)
 
 
 def require_care_role(request: Request, principal: Principal) -> tuple[str | None, str | None]:

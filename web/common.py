@@ -26,10 +26,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
-from api.authz import authorise
+from api.authz import OFFICER_ONLY, authorise
 from domain.errors import NotFound
+from domain.staff import CARE_ROLES
 from domain.values import LOCAL_TZ, local_date
-from web import dutch
+from web import dutch, emergency
 from web.navigation import menu
 from web.sessions import csrf_token, current_principal, session_token
 
@@ -57,6 +58,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     return templates.TemplateResponse(request, template, {
         "principal": principal, "csrf": csrf_token(token) if token and principal else "", "today": today(),
         "menu": menu(principal, request.url.path, _paths()) if principal else [],
+        "emergency": getattr(request.state, "emergency", None),
         **context}, status_code=status)
 
 
@@ -87,21 +89,38 @@ def parse_household_id(raw: str) -> UUID | None:
         return None
 
 
-async def authorised(request: Request, principal: Principal, raw: str) -> UUID | HTMLResponse:
-    """The household id when the user may see it (logged as the API logs it), else the Dutch 403/404 page."""
+async def authorised(request: Request, principal: Principal, raw: str, as_api: tuple[str, str] | None = None,
+                     action: str | None = None) -> UUID | HTMLResponse:
+    """The household id when the user may see it (logged as the API logs it), else the Dutch 403/404 page.
+    `as_api`: the API call (method, route) the page corresponds to, when not the household's own pages (and
+    `action`, when the page is not that call's action, as the confirmation before an erasure). A care
+    worker outside the household's team is offered emergency access (web/emergency.py); once they gave a reason,
+    the page is an emergency access (`request.state.emergency`, shown by base.html)."""
     household_id = parse_household_id(raw)
     if household_id is None:
         return not_found(request, principal)
-    try:
-        await authorise(request, principal)  # decides and writes the NEN 7513 entry, exactly as the API read
+    reason = emergency.reason_for(request, household_id)
+    try:  # decides and writes the NEN 7513 entry, exactly as the API read
+        request.state.emergency = reason if await authorise(request, principal, as_api=as_api, action=action,
+                                                            emergency_reason=reason) else None
     except HTTPException as error:
         if error.status_code != 403:
             raise
+        if principal.role in CARE_ROLES and (as_api or ("", "")) not in OFFICER_ONLY:
+            return emergency_offer(request, principal, household_id)
         return error_page(request, principal, 403, "Geen toegang",
                            "Dit huishouden hoort niet bij uw team. U ziet het alleen als het bij uw team hoort "
-                           "of als u de regisseur bent. Noodtoegang vanuit deze pagina komt in een volgende "
-                           "stap; elke poging wordt gelogd.")
+                           "of als u de regisseur bent; elke poging wordt gelogd.")
     return household_id
+
+
+def emergency_offer(request: Request, principal: Principal, household_id: UUID, reason: str = "",
+                    error: str = "", status: int = 403) -> HTMLResponse:
+    """The 403 page of a household outside the user's team, with the form for emergency access (reason first)."""
+    back = request.url.path if request.method == "GET" else f"/households/{household_id}"
+    return render(request, "privacy/emergency_offer.html", {
+        "title": "Geen toegang", "household_id": household_id, "reason": reason, "error": error, "back": back,
+        "minutes": emergency.MINUTES}, status, principal)
 
 
 async def on_household(request: Request, raw: str,

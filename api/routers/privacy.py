@@ -22,7 +22,7 @@ from api.schemas.commands import ConsentIn, ConsentWithdrawal, ErasureIn, ItemId
 from api.schemas.views import CommandResult
 from domain.application import Households
 from domain.errors import NotFound
-from projections.export import as_html, linked_signals, subject_access
+from projections.export import linked_signals, subject_access
 from projections.history import household_history
 
 router = APIRouter(prefix="/api/households/{household_id}", tags=["privacy"])
@@ -64,7 +64,9 @@ def export_household_html(household_id: UUID, request: Request, _principal: Prin
                           households: HouseholdsDep) -> HTMLResponse:
     """The subject-access export as a readable page in Dutch, to print or hand to the household. Its errors are
     problem+json, like every other route's."""
-    return HTMLResponse(as_html(_export(request, households, household_id)))
+    from web.inzage import as_page  # the werkplek's inzage page, standalone (web/templates/privacy/)
+
+    return HTMLResponse(as_page(_export(request, households, household_id)))
 
 
 @router.post("/consents", status_code=201, responses=COMMAND_RESPONSES, response_model=CommandResult,

@@ -1,0 +1,93 @@
+"""What the privacy officer watches (issue 11 §2.1, §2.10), read by the same code as the API and the CLI: the
+emergency accesses to review (their `emergency_access` notifications, api/emergency.py; reviewed = read), the
+integrity of the hash chains (waakvlam/integrity.py and waakvlam/access_log.py, as `GET /api/integrity`) and the
+retention report (workers/retention.py, as `waakvlam retention`). The last two read the whole store, so their
+answer is kept for a few minutes (Mijn werk shows it on every visit); the privacy page can check again."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+
+from api.auth import Principal
+from api.authz import record_listed
+from api.emergency import EMERGENCY_ACCESS
+from domain.application import Households
+from domain.errors import NotFound
+from projections.notifications import Notification
+from waakvlam.access_log import verify as verify_access_log
+from waakvlam.integrity import verify
+from workers import retention
+
+KEPT_SECONDS = 300.0
+SCAN = 200  # unread notifications looked through for the emergency accesses
+
+
+@dataclass(frozen=True)
+class Integrity:
+    ok: bool
+    events: Any  # waakvlam.integrity.IntegrityResult
+    access_log: Any  # waakvlam.access_log.VerifyResult
+    at: datetime
+
+
+_kept: weakref.WeakKeyDictionary[Households, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _cached(households: Households, name: str, make: Any, fresh: bool) -> Any:
+    with _lock:
+        found = _kept.setdefault(households, {}).get(name)
+    if found is not None and not fresh and found[0] > time.monotonic():
+        return found[1]
+    value = make()
+    with _lock:
+        _kept[households][name] = (time.monotonic() + KEPT_SECONDS, value)
+    return value
+
+
+def integrity(households: Households, fresh: bool = False) -> Integrity:
+    def check() -> Integrity:
+        datastore = households.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.get_connection() as conn:
+            events = verify(conn, datastore.schema)
+            log = verify_access_log(conn, datastore.schema)
+        return Integrity(events.ok and log.ok, events, log, datetime.now(UTC))
+
+    return _cached(households, "integrity", check, fresh)
+
+
+def retention_due(households: Households, fresh: bool = False) -> list[retention.Expired]:
+    return _cached(households, "retention", lambda: retention.due(households), fresh)
+
+
+def emergencies(notifications: Any, officer: str) -> list[Notification]:
+    """The officer's emergency accesses not yet reviewed (unread), newest first."""
+    found, _ = notifications.page(officer, unread=True, limit=SCAN)
+    return [n for n in found if n.kind == EMERGENCY_ACCESS]
+
+
+def labels(households: Households, expired: list[retention.Expired]) -> dict[Any, str]:
+    names = {}
+    for item in expired:
+        try:
+            names[item.household_id] = households.get(item.household_id).label
+        except NotFound:  # gone meanwhile: listed by its team and date
+            names[item.household_id] = "huishouden"
+    return names
+
+
+def overview(request: Request, principal: Principal, fresh: bool = False) -> dict[str, Any]:
+    """What the privacy officer watches, for /privacy and Mijn werk (what it names logged as one list read)."""
+    state = request.app.state
+    found = emergencies(state.notifications, principal.user_id)
+    expired = retention_due(state.households, fresh)
+    record_listed(request, principal, [n.household_id for n in found] + [e.household_id for e in expired])
+    return {"emergencies": found, "integrity": integrity(state.households, fresh), "expired": expired,
+            "labels": labels(state.households, expired)}

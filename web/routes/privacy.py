@@ -1,0 +1,56 @@
+"""Privacy, the privacy officer's screen (issue 11 §2.10): the emergency accesses to review (marked reviewed
+one by one: the notification read, as `POST /api/notifications/{id}/read`), the integrity of the hash chains
+(as `GET /api/integrity`) and the retention report (as `waakvlam retention`), with a link to each household's
+access log and erasure. Only for the privacy officer; what it names is logged as a list (NEN 7513)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth import Principal
+from domain.staff import PRIVACY_OFFICER
+from web import privacy_status
+from web.common import error_page, parse_household_id, render
+from web.sessions import current_principal, posted
+
+router = APIRouter(include_in_schema=False)
+
+
+def _refused(request: Request, principal: Principal) -> HTMLResponse:
+    return error_page(request, principal, 403, "Geen toegang",
+                      "Dit scherm is voor de privacyfunctionaris: noodtoegang beoordelen, de integriteit van de "
+                      "gegevens en de bewaartermijnen.")
+
+
+@router.get("/privacy")
+async def privacy_page(request: Request) -> Response:
+    principal = await current_principal(request)
+    if principal.role != PRIVACY_OFFICER:
+        return _refused(request, principal)
+    return await anyio.to_thread.run_sync(_privacy, request, principal)
+
+
+def _privacy(request: Request, principal: Principal) -> HTMLResponse:
+    fresh = request.query_params.get("opnieuw") == "1"
+    return render(request, "privacy/overview.html", {
+        "title": "Privacy", **privacy_status.overview(request, principal, fresh),
+        "reviewed": request.query_params.get("beoordeeld") == "1"}, principal=principal)
+
+
+@router.post("/privacy/noodtoegang/{notification_id}/beoordeeld")
+async def mark_reviewed(request: Request, notification_id: str) -> Response:
+    principal, _form = await posted(request)
+    if principal.role != PRIVACY_OFFICER:
+        return _refused(request, principal)
+    found: UUID | None = parse_household_id(notification_id)
+    marked = None
+    if found is not None:
+        marked = await anyio.to_thread.run_sync(request.app.state.notifications.mark_read, principal.user_id, found)
+    if marked is None:
+        return error_page(request, principal, 404, "Melding niet gevonden",
+                          "Deze melding van noodtoegang bestaat niet (meer), of is niet aan u gericht.")
+    return RedirectResponse("/privacy?beoordeeld=1#noodtoegang", status_code=303)
