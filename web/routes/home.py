@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal
 from api.authz import list_scope, record_listed, role_and_team
-from domain.staff import CARE_ROLES, COORDINATOR
+from domain.staff import CARE_ROLES, COORDINATOR, PRIVACY_OFFICER
+from web import privacy_status
 from web.common import render
 from web.sessions import (
     current_principal,
@@ -21,9 +22,8 @@ router = APIRouter(include_in_schema=False)
 
 
 ROLE_TEXT = {
-    "privacy_officer": "Als privacyfunctionaris leest u de geschiedenis, het toegangslog en het inzageverzoek van "
-                       "een huishouden, en beslist u over vernietiging. Die schermen komen in een volgende stap; "
-                       "tot dan gebruikt u de API.",
+    "privacy_officer": "Als privacyfunctionaris beoordeelt u noodtoegang, bewaakt u de integriteit van de gegevens "
+                       "en de bewaartermijnen, en beslist u over vernietiging. Alles staat onder Privacy.",
     "administrator": "Als beheerder houdt u het personeelsregister bij. Dat scherm komt in een volgende stap; "
                      "tot dan gebruikt u de API.",
     "partner": "Als ketenpartner meldt u een signaal bij het wijkteam (Signaal melden) en ziet u op Mijn "
@@ -52,6 +52,8 @@ def _home(request: Request, principal: Principal) -> HTMLResponse:
                                                          limit=100)
             record_listed(request, principal, (row.household_id for row in rows))  # NEN 7513: what the page shows
             context.update(rows=rows, more=more is not None, mine=coordinator is not None)
+    if role == PRIVACY_OFFICER:  # web/templates/home/_privacy_officer.html
+        context["officer"] = privacy_status.overview(request, principal)
     return render(request, "home.html", context, principal=principal)
 
 
