@@ -339,6 +339,13 @@ class NotificationsView(PostgresTrackingRecorder):
             curs.execute(SQL("DELETE FROM {0} WHERE user_id = %s").format(self.feeds), (user_id,))
             return curs.rowcount > 0
 
+    def feed_made_at(self, user_id: str) -> datetime | None:
+        """When `user_id`'s current calendar feed address was made; None when they have none."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT created_at FROM {0} WHERE user_id = %s").format(self.feeds), (user_id,))
+            found = curs.fetchone()
+        return found["created_at"] if found else None
+
     def feed_owner(self, secret: str) -> str | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT user_id FROM {0} WHERE secret_hash = %s").format(self.feeds),

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal
 from api.authz import list_scope, record_listed, role_and_team
-from domain.staff import CARE_ROLES, COORDINATOR, PRIVACY_OFFICER
-from web import privacy_status
+from domain.staff import CARE_ROLES, COORDINATOR, PARTNER, PRIVACY_OFFICER, TEAM_LEAD
+from web import privacy_status, team_lead
 from web.common import render
 from web.sessions import (
     current_principal,
@@ -52,6 +52,10 @@ def _home(request: Request, principal: Principal) -> HTMLResponse:
                                                          limit=100)
             record_listed(request, principal, (row.household_id for row in rows))  # NEN 7513: what the page shows
             context.update(rows=rows, more=more is not None, mine=coordinator is not None)
+            if role == TEAM_LEAD and scope is not None:
+                context["lead"] = team_lead.figures(request, scope)  # web/templates/home/_team_lead.html
+    if role != PARTNER:  # Meldingen: the user's unread notifications (a partner has none)
+        context["unread"] = request.app.state.notifications.unread_count(principal.user_id)
     if role == PRIVACY_OFFICER:  # web/templates/home/_privacy_officer.html
         context["officer"] = privacy_status.overview(request, principal)
     return render(request, "home.html", context, principal=principal)
