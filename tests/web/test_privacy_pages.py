@@ -316,3 +316,12 @@ def test_a_forged_or_foreign_emergency_cookie_opens_nothing(client, visitor):
     log_in(ingrid, "ingrid")  # another session: kees's cookie is not hers
     ingrid.cookies.set("waakvlam_nood", cookie, path=f"/households/{household_id}")
     assert ingrid.get(f"/households/{household_id}").status_code == 403
+
+
+def test_the_household_page_links_to_its_access_log_and_inzage(client, visitor):
+    household_id = register(client)
+    log_in(visitor, "anna")
+    page = visitor.get(f"/households/{household_id}")
+    for path in ("toegangslog", "inzage"):
+        assert f'href="/households/{household_id}/{path}"' in page.text
+        assert visitor.get(f"/households/{household_id}/{path}").status_code == 200  # the link opens
