@@ -130,8 +130,9 @@ class CaseloadView(HouseholdRowsView):
 
     def page(self, *, team: str | None = None, coordinator: str | None = None, intensity: str | None = None,
              status: str | None = None, due_before: date | None = None, cursor: str | None = None,
-             limit: int = 50) -> tuple[list[CaseloadRow], str | None]:
-        """One page of the caseload, soonest check-in first; keyset-paginated."""
+             limit: int = 50, label_contains: str | None = None) -> tuple[list[CaseloadRow], str | None]:
+        """One page of the caseload, soonest check-in first; keyset-paginated. `label_contains`: only labels
+        holding that text, in any case (the pages' search, across all pages)."""
         where: list[Composed | SQL] = []
         params: list[Any] = []
         for column, value in (("team", team), ("coordinator", coordinator), ("intensity", intensity),
@@ -142,6 +143,10 @@ class CaseloadView(HouseholdRowsView):
         if due_before is not None:
             where.append(SQL("next_check_in <= %s"))
             params.append(due_before)
+        if label_contains:
+            escaped = label_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(SQL("label ILIKE %s"))
+            params.append(f"%{escaped}%")
         if cursor is not None:
             due_key, household_id = decode_cursor(cursor)
             where.append(SQL("(due_key, household_id) > (%s, %s)"))

@@ -19,7 +19,7 @@ def test_the_caseload_on_a_phone_finds_a_household_by_its_label(page: Page, site
     check_screen(page, "huishoudens")
 
     page.get_by_label("Zoek op naam").fill("bakker")
-    page.get_by_role("button", name="Filteren").click()
+    page.get_by_role("button", name="Zoeken").click()
     expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_have_count(0)
     check_screen(page, "huishoudens-gezocht")
