@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clocks test-every-clock bench lint demo worker api clean
+.PHONY: run test test-clocks test-every-clock bench lint demo worker api clean screenshots
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): Python packages (the first time takes about a minute)"
@@ -90,6 +90,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reminders.py
 	$(BIN)/python benchmarks/access_log.py
 	$(BIN)/python benchmarks/encryption.py
+
+## screenshots: every screen at 360 px and 1280 px, from the browser tests, into screenshots/ (git-ignored)
+screenshots: $(STAMP) | $(CHROMIUM)
+	@rm -rf screenshots && WAAKVLAM_SCREENS=$(CURDIR)/screenshots $(BIN)/pytest -q -n 2 --dist loadscope tests/web/test_browser*.py
+	@echo "Screenshots in screenshots/: $$(ls screenshots | wc -l) files"
 
 ## lint: ruff
 lint: $(STAMP)

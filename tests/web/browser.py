@@ -3,6 +3,7 @@ scrolling at 360 px, and a screenshot to look at."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -10,7 +11,8 @@ from playwright.sync_api import Page
 from tests.web.conftest import AXE
 from waakvlam.demo_users import DEMO_PASSWORD
 
-SHOTS = Path("/tmp/waakvlam-screens")
+# `make screenshots` sets WAAKVLAM_SCREENS to its git-ignored folder, and gets the first screenful on a phone too.
+SHOTS = Path(os.environ.get("WAAKVLAM_SCREENS") or "/tmp/waakvlam-screens")
 RUN_AXE = """async () => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
                                                                          "best-practice"]}});
@@ -31,13 +33,15 @@ def scrolls_sideways(page: Page) -> bool:
 def check_screen(page: Page, name: str) -> None:
     """axe, the width, and screenshots at 360 and 1280 px (to /tmp/waakvlam-screens)."""
     assert serious_violations(page) == [], name
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     viewport = page.viewport_size
     for width in (360, 1280):
         page.set_viewport_size({"width": width, "height": 800})
         if width == 360:
             assert not scrolls_sideways(page), f"{name} scrolls sideways at 360 px"
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        if width == 360 and os.environ.get("WAAKVLAM_SCREENS"):
+            page.screenshot(path=str(SHOTS / f"{name}-telefoon.png"))
     if viewport:
         page.set_viewport_size(viewport)
 
