@@ -79,19 +79,25 @@ async def principal_of(request: Request, token: str) -> Principal:
     principal = DEMO_TOKENS.get(token) if settings.demo else None
     if principal is None:
         principal = await anyio.to_thread.run_sync(_from_token, request.app, settings, token)
+    principal = await staffed(request, principal)
+    request.state.principal = principal
+    return principal
+
+
+async def staffed(request: Request, principal: Principal) -> Principal:
+    """The principal with the role and team the staff registry gives them, when it knows them."""
     staff_member = getattr(request.app.state.households, "staff_member", None)
     if staff_member is not None:
         member = await anyio.to_thread.run_sync(staff_member, principal.user_id)
         if member is not None:
             principal = replace(principal, role=member.role, team=member.team)
-    request.state.principal = principal
     return principal
 
 
 def _from_token(app: Any, settings: Settings, token: str) -> Principal:
     from waakvlam.accounts import SESSION_PREFIX, UNAVAILABLE
 
-    if token.startswith(SESSION_PREFIX) and settings.local_accounts_enabled:
+    if token.startswith(SESSION_PREFIX) and (settings.local_accounts_enabled or settings.oidc_login_enabled):
         try:
             account = app.state.accounts.session(token)
         except UNAVAILABLE:
@@ -101,15 +107,19 @@ def _from_token(app: Any, settings: Settings, token: str) -> Principal:
             raise _invalid("the session has ended or is not known; log in again")
         return Principal(account.username, account.role, account.team, "session")
     if token.count(".") == 2 and settings.oidc_enabled:
-        claims = oidc_verifier(app, settings).verify(token)
-        user = claims.get(settings.oidc_user_claim)
-        role = claims.get(settings.oidc_role_claim)
-        team = claims.get(settings.oidc_team_claim)
-        if not isinstance(user, str) or not user:
-            raise _invalid(f"the token has no '{settings.oidc_user_claim}' claim")
-        return Principal(user, role if isinstance(role, str) and role else "none",
-                         team if isinstance(team, str) and team else None, "oidc")
+        return principal_from_claims(settings, oidc_verifier(app, settings).verify(token))
     raise _invalid("the token is not valid here")
+
+
+def principal_from_claims(settings: Settings, claims: dict[str, Any]) -> Principal:
+    """Who the issuer's verified claims say the user is (also an ID token's, web/oidc.py)."""
+    user = claims.get(settings.oidc_user_claim)
+    role = claims.get(settings.oidc_role_claim)
+    team = claims.get(settings.oidc_team_claim)
+    if not isinstance(user, str) or not user:
+        raise _invalid(f"the token has no '{settings.oidc_user_claim}' claim")
+    return Principal(user, role if isinstance(role, str) and role else "none",
+                     team if isinstance(team, str) and team else None, "oidc")
 
 
 # ---- OpenID Connect ---------------------------------------------------------------------

@@ -31,6 +31,7 @@ from waakvlam.demo_users import DEMO_PASSWORD
 from waakvlam.pool import SharedDatastore, borrowed, datastore_for
 
 SESSION_PREFIX = "wvs_"
+EXTERNAL = "!external"  # the password hash of an account the issuer vouches for: not a hash, never verifies
 UNAVAILABLE = (psycopg.OperationalError, PoolTimeout)  # the accounts' database is not reachable
 # The demo users (waakvlam/demo_users.py): their names, roles and teams.
 DEMO_USERS: dict[str, tuple[str, str | None]] = {user.name: (user.role, user.team) for user in demo_users.DEMO_USERS}
@@ -214,6 +215,26 @@ class Accounts:
             raise TooManyAttempts(max(waits))
 
     # ---- sessions -------------------------------------------------------------------
+
+    def start_session(self, username: str, role: str, team: str | None) -> Session | None:
+        """A session for a user the issuer vouched for (web/oidc.py): the same kind of session as a login's. A user
+        without an account gets one without a password (`EXTERNAL`, which never verifies, so it cannot log in
+        locally); an existing account keeps its password, role and team. None when the account is disabled."""
+        token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        expires_at = datetime.now(UTC) + self.session_ttl
+        with self._connection() as conn, conn.transaction():
+            conn.execute(self._sql(
+                "INSERT INTO {schema}.accounts (username, password_hash, role, team) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, team = EXCLUDED.team"
+                " WHERE {schema}.accounts.password_hash = %s"), (username, EXTERNAL, role, team, EXTERNAL))
+            row = conn.execute(self._sql("SELECT role, team, disabled FROM {schema}.accounts WHERE username = %s"),
+                               (username,)).fetchone()
+            if row is None or row[2]:
+                return None
+            conn.execute(self._sql(
+                "INSERT INTO {schema}.account_sessions (token_hash, username, expires_at) VALUES (%s, %s, %s)"),
+                (_digest(token), username, expires_at))
+        return Session(token, Account(username, row[0], row[1]), expires_at)
 
     def session(self, token: str) -> Account | None:
         """The account of a live session token, or None."""

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
     oidc_user_claim: str = Field(default="sub", alias="WAAKVLAM_OIDC_USER_CLAIM")
     oidc_role_claim: str = Field(default="waakvlam_role", alias="WAAKVLAM_OIDC_ROLE_CLAIM")
     oidc_team_claim: str = Field(default="waakvlam_team", alias="WAAKVLAM_OIDC_TEAM_CLAIM")
+    # Logging in on the pages through the issuer (web/oidc.py): the authorization-code flow with PKCE.
+    oidc_client_id: str | None = Field(default=None, alias="WAAKVLAM_OIDC_CLIENT_ID",
+                                       description="This service's client id at the issuer (the ID token's `aud`); "
+                                                   "set with WAAKVLAM_OIDC_ISSUER, the pages log in through it.")
+    oidc_client_secret: SecretStr | None = Field(default=None, alias="WAAKVLAM_OIDC_CLIENT_SECRET",
+                                                 description="Its secret (HTTP Basic at the token endpoint); "
+                                                             "unset: a public client (PKCE only).")
+    oidc_redirect_url: str | None = Field(default=None, alias="WAAKVLAM_OIDC_REDIRECT_URL",
+                                          description="The callback registered at the issuer; default "
+                                                      "WAAKVLAM_BASE_URL + /inloggen/oidc/terug.")
+    oidc_scope: str = Field(default="openid", alias="WAAKVLAM_OIDC_SCOPE")
+    oidc_organisation: str = Field(default="uw organisatie", alias="WAAKVLAM_OIDC_ORGANISATION",
+                                   description="The name on the login button: 'Inloggen via <organisatie>'.")
     local_accounts: bool | None = Field(default=None, alias="WAAKVLAM_LOCAL_ACCOUNTS",
                                         description="Accept POST /api/login with local accounts; "
                                                     "default: when no OIDC issuer is configured.")
@@ -98,8 +111,18 @@ class Settings(BaseSettings):
         return bool(self.oidc_issuer and self.oidc_audience and (self.oidc_jwks_url or self.oidc_jwks))
 
     @property
+    def oidc_login_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def oidc_callback_url(self) -> str:
+        return self.oidc_redirect_url or self.base_url.rstrip("/") + "/inloggen/oidc/terug"
+
+    @property
     def local_accounts_enabled(self) -> bool:
-        return self.local_accounts if self.local_accounts is not None else not self.oidc_enabled
+        if self.local_accounts is not None:
+            return self.local_accounts
+        return not (self.oidc_enabled or self.oidc_login_enabled)
 
 
 @lru_cache
