@@ -22,7 +22,7 @@ CARE = {"generalist", "coordinator", "team_lead", "generalist_elsewhere", "coord
         "team_lead_elsewhere"}
 SIGNAL = {"source": "woningcorporatie", "description": "Huurachterstand van drie maanden",
           "life_domains": ["housing"], "urgency": "high"}
-FEED = re.compile(r'id="agendalink" value="([^"]+)"')
+FEED = re.compile(r'id="agendalink"[^>]*>([^<]+)</textarea>')
 
 
 @pytest.fixture
