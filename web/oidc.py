@@ -136,11 +136,11 @@ class OidcLogin:
 
     def finish(self, flow: Flow, query: dict[str, str]) -> dict[str, Any]:
         """The verified claims of the ID token this callback's code stands for; LoginFailed otherwise."""
-        if "error" in query:
-            raise LoginFailed(f"issuer: {query['error'][:40]}")
         state, code = query.get("state"), query.get("code")
         if not state or not hmac.compare_digest(state.encode(), flow.state.encode()):
             raise LoginFailed("state")
+        if "error" in query:
+            raise LoginFailed(f"issuer: {query['error'][:40]}")
         if not code:
             raise LoginFailed("no code")
         return self.verify(self.exchange(code, flow.verifier), flow.nonce)
