@@ -31,7 +31,7 @@ def new_key() -> rsa.RSAPrivateKey:
 
 
 class Issuer:
-    def __init__(self, client_id: str, client_secret: str | None = None) -> None:
+    def __init__(self, client_id: str, client_secret: str | None = None, host: str = "127.0.0.1") -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.key = new_key()
         self.user: dict[str, Any] = {"sub": "carla"}  # the claims of whoever logs in next
@@ -41,7 +41,7 @@ class Issuer:
         self.codes: dict[str, dict[str, Any]] = {}
         self.token_requests: list[dict[str, str]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://{host}:{self.server.server_address[1]}"  # "localhost": another site than 127.0.0.1
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Issuer:
