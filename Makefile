@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reminders.py
 	$(BIN)/python benchmarks/access_log.py
 	$(BIN)/python benchmarks/encryption.py
+	$(BIN)/python benchmarks/pages.py
 
 ## screenshots: every screen at 360 px and 1280 px, from the browser tests, into screenshots/ (git-ignored)
 screenshots: $(STAMP) | $(CHROMIUM)
