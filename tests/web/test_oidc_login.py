@@ -221,5 +221,7 @@ def test_without_an_issuer_there_is_no_button_and_no_flow(client: TestClient) ->
     visitor = pages_client(client)
     login = visitor.get("/inloggen")
     assert login.status_code == 200 and "Inloggen via" not in login.text and 'type="password"' in login.text
-    assert visitor.get("/inloggen/oidc").status_code == 404
-    assert visitor.get("/inloggen/oidc/terug?code=x&state=y").status_code == 404
+    for path in ("/inloggen/oidc", "/inloggen/oidc/terug?code=x&state=y"):
+        answer = visitor.get(path)
+        assert answer.status_code == 404 and "logt u niet in via uw organisatie" in answer.text
+        assert "set-cookie" not in answer.headers

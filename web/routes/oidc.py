@@ -36,9 +36,12 @@ TEXTS = {
 }
 
 
-def _enabled(request: Request) -> None:
-    if not request.app.state.settings.oidc_login_enabled:
-        raise HTTPException(404)
+def _disabled(request: Request) -> HTMLResponse | None:
+    if request.app.state.settings.oidc_login_enabled:
+        return None
+    return render(request, "oidc_error.html", {
+        "title": "Inloggen kan hier niet zo", "text": "Op deze omgeving logt u niet in via uw organisatie, maar "
+                                                     "met uw gebruikersnaam en wachtwoord."}, 404)
 
 
 def _secure(request: Request) -> bool:
@@ -56,7 +59,8 @@ def _refused(request: Request, status: int, kind: str) -> HTMLResponse:
 
 @router.get("/inloggen/oidc")
 async def start(request: Request) -> Response:
-    _enabled(request)
+    if (disabled := _disabled(request)) is not None:
+        return disabled
     flow = Flow.new(safe_next(request.query_params.get("volgende")))
     try:
         target = await anyio.to_thread.run_sync(login_client(request.app).authorization_url, flow)
@@ -71,7 +75,8 @@ async def start(request: Request) -> Response:
 
 @router.get("/inloggen/oidc/terug")
 async def callback(request: Request) -> Response:
-    _enabled(request)
+    if (disabled := _disabled(request)) is not None:
+        return disabled
     flow = Flow.from_cookie(request.cookies.get(FLOW_COOKIE))
     if flow is None:
         log.info("login.refused", via="oidc", reason="no flow")
