@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.web.browser import check_screen, log_in
@@ -23,3 +25,19 @@ def test_the_caseload_on_a_phone_finds_a_household_by_its_label(page: Page, site
     expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_have_count(0)
     check_screen(page, "huishoudens-gezocht")
+
+
+def test_with_javascript_the_list_follows_the_search_as_it_is_typed(page: Page, site: str, api):
+    for label in ("Fam. Jansen", "Fam. Bakker"):
+        assert api.post("/api/households", json={"label": label, "team": "Wijkteam Noord"}).status_code == 201
+    page.goto(f"{site}/huishoudens")
+    log_in(page, "carla")
+    expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_be_visible(timeout=10_000)
+    page.get_by_label("Zoek op naam").press_sequentially("jans")  # no button: htmx asks as the user types
+    expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Fam. Jansen", exact=True)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/huishoudens\?q=jans"))  # the address says what is shown, for reload
+    expect(page.get_by_label("Zoek op naam")).to_be_focused()  # only the list was replaced
+    page.get_by_label("Zoek op naam").fill("")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible()
