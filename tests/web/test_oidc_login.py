@@ -225,3 +225,27 @@ def test_without_an_issuer_there_is_no_button_and_no_flow(client: TestClient) ->
         answer = visitor.get(path)
         assert answer.status_code == 404 and "logt u niet in via uw organisatie" in answer.text
         assert "set-cookie" not in answer.headers
+
+
+def test_a_callback_used_again_is_refused(visitor: TestClient, issuer: Issuer) -> None:
+    callback = to_issuer(visitor)
+    assert visitor.get(callback).status_code == 303
+    assert_refused(visitor.get(callback), 400, "Het inloggen bij uw organisatie duurde te lang")
+    assert len(issuer.token_requests) == 1  # the flow was over: its code is not offered again
+
+
+def test_an_issuer_gone_during_the_login_is_said_in_dutch(visitor: TestClient, issuer: Issuer) -> None:
+    callback = to_issuer(visitor)
+    issuer.server.shutdown()
+    issuer.server.server_close()
+    refused = visitor.get(callback)
+    assert refused.status_code == 503 and "Probeer het over een paar minuten opnieuw" in refused.text
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+
+
+def test_a_public_client_logs_in_with_pkce_alone(settings: Any) -> None:
+    with Issuer(CLIENT_ID) as public, deployment(settings, public.url, oidc_client_secret=None) as visitor:
+        public.user = dict(CARLA)
+        assert visitor.get(to_issuer(visitor, "/uitloggen")).headers["location"] == "/uitloggen"
+        assert public.token_requests[-1]["client_id"] == CLIENT_ID
+        assert visitor.get("/uitloggen").status_code == 200
