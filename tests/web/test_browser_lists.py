@@ -41,3 +41,22 @@ def test_with_javascript_the_list_follows_the_search_as_it_is_typed(page: Page, 
     page.get_by_label("Zoek op naam").fill("")
     page.get_by_role("button", name="Zoeken").click()
     expect(page.get_by_role("link", name="Fam. Bakker", exact=True)).to_be_visible()
+
+
+def test_with_javascript_the_timeline_filter_replaces_only_the_timeline(page: Page, site: str, api):
+    household_id = api.post("/api/households", json={"label": "Fam. Dekker", "team": "Wijkteam Noord"}).json()[
+        "household_id"]
+    api.post(f"/api/households/{household_id}/contacts", json={"kind": "huisbezoek", "summary": "Koffie gedronken"})
+    page.goto(f"{site}/households/{household_id}")
+    log_in(page, "anna")
+    timeline = page.get_by_role("list", name="Tijdlijn, nieuwste eerst")
+    expect(timeline).to_contain_text("Koffie gedronken", timeout=10_000)
+    page.get_by_text("Tijdlijn filteren").click()
+    page.get_by_label("Soort gebeurtenis").select_option("AssessmentRecorded")  # no button: htmx asks at once
+    expect(page.get_by_text("Geen gebeurtenissen die bij dit filter passen.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"soort=AssessmentRecorded"))
+    page.get_by_label("Soort gebeurtenis").select_option("")
+    expect(timeline).to_contain_text("Koffie gedronken")
+    page.get_by_label("Vanaf (datum, zoals 21-10-2026)").fill("gisteren")
+    page.get_by_role("button", name="Filteren").click()  # a wrong date: said next to the field, in place
+    expect(page.locator("#van-fout")).to_contain_text("Vul bij 'vanaf' een datum in")

@@ -97,6 +97,7 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
     return {"timeline": rows, "next_cursor": next_cursor, "filters": values, "filtered": bool(filters),
             "more_query": filters, "paged": cursor is not None, "kinds": plan_read.KIND_NL,
             "correctable": frozenset(CORRECTABLE),
+            "partial": request.headers.get("HX-Request") == "true",  # htmx filtering: the filters stay open
             "domains": [(d.value, dutch.domain(d.value)) for d in LifeDomain]}, errors
 
 
