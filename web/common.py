@@ -28,7 +28,7 @@ from fastapi.templating import Jinja2Templates
 from api.auth import Principal
 from api.authz import OFFICER_ONLY, authorise
 from domain.errors import NotFound
-from domain.staff import CARE_ROLES
+from domain.staff import CARE_ROLES, PRIVACY_OFFICER
 from domain.values import LOCAL_TZ, local_date
 from web import dutch, emergency
 from web.navigation import menu
@@ -108,6 +108,9 @@ async def authorised(request: Request, principal: Principal, raw: str, as_api: t
             raise
         if principal.role in CARE_ROLES and (as_api or ("", "")) not in OFFICER_ONLY:
             return emergency_offer(request, principal, household_id)
+        if principal.role == PRIVACY_OFFICER:
+            return render(request, "privacy/officer_refused.html", {"title": "Geen toegang",
+                                                                    "household_id": household_id}, 403, principal)
         return error_page(request, principal, 403, "Geen toegang",
                            "Dit huishouden hoort niet bij uw team. U ziet het alleen als het bij uw team hoort "
                            "of als u de regisseur bent; elke poging wordt gelogd.")

@@ -39,7 +39,7 @@ def _facts(plan: dict[str, Any], status: str | None) -> list[tuple[str, str]]:
              ("Stand", "afgesloten" if status == "closed" else "lopend"),
              ("Aangemeld op", dutch.day(plan.get("registered_at")) or "—")]
     if check_in.get("due"):
-        facts.append(("Volgend waakvlamcontact", dutch.day(check_in["due"])))
+        facts.append(("Volgend waakvlam\u00adcontact", dutch.day(check_in["due"])))
     return facts
 
 

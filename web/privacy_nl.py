@@ -33,6 +33,12 @@ CLOSE_NL = {"goals_achieved": "doelen bereikt", "handed_over": "overgedragen aan
             "moved": "verhuisd buiten het werkgebied", "declined": "wil geen ondersteuning meer",
             "no_contact": "geen contact meer mogelijk", "deceased": "overleden",
             "registered_in_error": "ten onrechte geregistreerd"}
+# The reasons the domain itself gives (a check-in scheduled or cancelled by what happened), in words.
+REASON_NL = {"registered": "na de aanmelding", "completed": "na het vorige waakvlamcontact",
+             "signal": "naar voren gehaald na een signaal", "escalated": "naar voren gehaald na opschalen",
+             "cadence changed": "de frequentie is aangepast",
+             "replaces cancelled": "in plaats van een geannuleerd contact",
+             "household closed": "het huishouden is afgesloten", "reopened": "na het heropenen"}
 PHASE_NL = {"signs": "signalen", "actions": "wat te doen"}
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,6 +74,8 @@ def text(key: str, value: Any) -> str:
         return PARTNER_NL.get(value_text, value_text)
     if key == "urgency":
         return URGENCY_NL.get(value_text, value_text)
+    if key == "reason" and value_text in REASON_NL:
+        return REASON_NL[value_text]
     if key == "reason_code":
         return CLOSE_NL.get(value_text, value_text)
     if MOMENT.match(value_text):

@@ -325,3 +325,11 @@ def test_the_household_page_links_to_its_access_log_and_inzage(client, visitor):
     for path in ("toegangslog", "inzage"):
         assert f'href="/households/{household_id}/{path}"' in page.text
         assert visitor.get(f"/households/{household_id}/{path}").status_code == 200  # the link opens
+
+
+def test_the_privacy_officer_refused_the_case_file_is_shown_the_way_to_its_log(client, visitor):
+    household_id = register(client)
+    log_in(visitor, "dirk")
+    page = visitor.get(f"/households/{household_id}")
+    assert page.status_code == 403 and 'name="reden"' not in page.text
+    assert f'href="/households/{household_id}/toegangslog"' in page.text
