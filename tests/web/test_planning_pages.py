@@ -261,6 +261,20 @@ def test_marking_read_needs_the_forms_token_and_ones_own_notification(client, vi
     assert visitor.get("/meldingen?cursor=kapot").status_code == 400
 
 
+def test_an_emergency_access_is_a_notification_leading_the_officer_to_the_access_log(client, visitor):
+    assert client.put(f"/api/teams/{TEAM}/policy", json={"team_lead": "carla"},
+                      headers={"Authorization": "Bearer dev-carla"}).status_code == 200
+    household_id = register(client, "Fam. Visser", TEAM)
+    opened = client.get(f"/api/households/{household_id}", headers={
+        "Authorization": "Bearer dev-kees", "X-Emergency-Access": "Acute zorg: moeder onbereikbaar"})
+    assert opened.status_code == 200
+    for user, link in (("dirk", f"/households/{household_id}/toegangslog"), ("carla", f"/households/{household_id}")):
+        log_in(visitor, user)
+        page = visitor.get("/meldingen")
+        assert page.status_code == 200 and "Noodtoegang · " in page.text and "Noodtoegang door kees" in page.text
+        assert f'href="{link}">Noodtoegang door kees' in page.text, user  # the officer reads the access log
+
+
 @pytest.mark.parametrize("role", list(USERS))
 def test_meldingen_answers_each_role_as_the_apis_notifications(client, role):
     visitor = pages_client(client)
