@@ -86,6 +86,16 @@ def test_the_planning_filters_by_coordinator_and_days(client, visitor, schedule_
     assert _labels(own.text) == ["Fam. Laat"] and "waarvan u regisseur bent" in own.text
 
 
+def test_the_planning_reads_ones_own_write_with_na(client, visitor, schedule_worker):
+    log_in(visitor, "anna")
+    late = register(client, "Fam. Net", TEAM, intensity="waakvlam", occurred_at=noon_days_ago(43))
+    position = write(client, late, "coordinator", {"coordinator": "bram"})["position"]
+    page = visitor.get(f"/planning?na={position}")  # no waiting in the test: the page waits, as the API's `after`
+    assert _labels(page.text) == ["Fam. Net"] and "1 dag te laat" in page.text
+    assert "nog niet helemaal bij" not in page.text
+    assert visitor.get("/planning?na=morgen").status_code == 200  # not a position: nothing to wait for
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("within_days=367", "Kies een termijn uit de lijst"),
     ("within_days=veertien", "Kies een termijn uit de lijst"),

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth import PARTNER, Principal
 from api.authz import record_listed
 from web.common import error_page, render
+from web.planning_nl import behind
 from web.sessions import current_principal, posted, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +51,7 @@ def _notifications(request: Request, principal: Principal) -> HTMLResponse:
     context: dict[str, Any] = {"title": "Meldingen", "unread": [], "read": [], "next_cursor": None, "count": 0,
                                "kinds": KIND_NL, "done": DONE_NL.get(request.query_params.get("klaar", ""), ""),
                                "officer": principal.role == "privacy_officer", "error": ""}
+    context["behind"] = behind(request, view)  # the signal alerts are a projection: `?na=` reads one's own write
     try:
         if cursor is not None and len(cursor) > 200:
             raise ValueError(cursor)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth import PARTNER, Principal
 from api.authz import list_scope, record_listed, role_and_team
 from web.common import error_page, render, today
-from web.planning_nl import planned
+from web.planning_nl import behind, planned
 from web.sessions import current_principal, posted
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +24,7 @@ DEFAULT_WITHIN = "14"
 MAX_DAYS = 366  # as the API: any number of days up to a year, though the page offers the choices above
 PAGE_SIZE = 50
 FILTERS = ("team", "coordinator", "within_days", "cursor")
+
 
 
 def _refused(request: Request, principal: Principal) -> HTMLResponse:
@@ -84,6 +85,7 @@ def _planning(request: Request, principal: Principal) -> HTMLResponse:
         team = list_scope(request, principal, chosen["team"] or None, coordinator)
     except HTTPException:
         return _refused(request, principal)
+    context["behind"] = behind(request, request.app.state.schedule)
     day = today()
     try:
         found, next_cursor = request.app.state.schedule.page(
