@@ -57,7 +57,7 @@ def _home(request: Request, principal: Principal) -> HTMLResponse:
     if role != PARTNER:  # Meldingen: the user's unread notifications (a partner has none)
         context["unread"] = request.app.state.notifications.unread_count(principal.user_id)
     if role == PRIVACY_OFFICER:  # web/templates/home/_privacy_officer.html
-        context["officer"] = privacy_status.overview(request, principal)
+        context["officer"] = privacy_status.overview(request, principal, check=False)
     return render(request, "home.html", context, principal=principal)
 
 
