@@ -106,7 +106,8 @@ FORMS: tuple[CommandForm, ...] = (
     ), "De netwerkpersoon is verwijderd.", "mensen", item="network", button="Verwijderen",
         touches=_same_item("person_id")),
     CommandForm("coordinator", "Regisseur toewijzen", "assign_coordinator", bodies.CoordinatorIn, (
-        Field("coordinator", "Nieuwe regisseur", "select", required=True, choices=_coordinators),
+        Field("coordinator", "Nieuwe regisseur", "select", required=True, choices=_coordinators,
+              missing="Kies wie de regisseur wordt."),
         Field("handover_note", "Overdracht", "textarea", max_length=10000,
               hint="Wat de nieuwe regisseur moet weten: wie het gezin is, wat loopt, wat beloofd is."),
         Field("legal_basis", "Wettelijke grondslag", max_length=500,
@@ -122,7 +123,7 @@ FORMS: tuple[CommandForm, ...] = (
         touches=_kinds("AssessmentRecorded"), created=True),
     CommandForm("goals", "Doel stellen", "set_goal", bodies.GoalIn, (
         Field("life_domain", "Leefgebied", "select", required=True, choices=(("", "Kies een leefgebied"), *DOMAINS),
-              default=lambda scene: ""),
+              default=lambda scene: "", missing="Kies een leefgebied."),
         Field("description", "Doel", "textarea", required=True, max_length=2000,
               hint="In de woorden van het huishouden, bijvoorbeeld: de schulden zijn in beeld."),
     ), "Het doel is gesteld.", touches=_same_domain, created=True),
@@ -149,7 +150,7 @@ FORMS: tuple[CommandForm, ...] = (
                 (REASON,), "De afspraak is vervallen.", item="agreements", offered=_is_open("agreements"),
                 touches=_same_item("agreement_id"), button="Laten vervallen"),
     CommandForm("interventions", "Inzet starten", "start_intervention", bodies.InterventionIn, (
-        Field("support_level", "Soort inzet", "radio", required=True,
+        Field("support_level", "Soort inzet", "radio", required=True, missing="Kies de soort inzet.",
               choices=tuple((level.value, LADDER_NL[level.value]) for level in SupportLevel)),
         Field("provider", "Door wie", max_length=200,
               hint="De organisatie of persoon. Eerstelijns en specialistische zorg noemen altijd de aanbieder."),
@@ -171,12 +172,14 @@ FORMS: tuple[CommandForm, ...] = (
                 button="Beëindigen"),
     # ---- the course: intensity, cadence, check-ins, signaleringsplan, closure ----
     CommandForm("escalations", "Opschalen", "escalate", bodies.LevelChange, (
-        Field("to_level", "Naar", "radio", required=True, choices=_higher), REASON,
+        Field("to_level", "Naar", "radio", required=True, choices=_higher,
+              missing="Kies de nieuwe intensiteit."), REASON,
     ), "Het huishouden is opgeschaald. Het volgende waakvlamcontact is opnieuw gepland.", "top",
         offered=lambda scene: bool(_higher(scene)),
         touches=_kinds("Escalated", "DeEscalated", "Closed", "Reopened")),
     CommandForm("de-escalations", "Afschalen", "de_escalate", bodies.LevelChange, (
-        Field("to_level", "Naar", "radio", required=True, choices=_lower), REASON,
+        Field("to_level", "Naar", "radio", required=True, choices=_lower,
+              missing="Kies de nieuwe intensiteit."), REASON,
     ), "Het huishouden is afgeschaald.", "top", offered=lambda scene: bool(_lower(scene)),
         intro="Afschalen naar waakvlam houdt het huishouden in beeld: er blijft een waakvlamcontact gepland.",
         touches=_kinds("Escalated", "DeEscalated", "Closed", "Reopened")),
@@ -186,7 +189,8 @@ FORMS: tuple[CommandForm, ...] = (
     ), "De frequentie is aangepast.", "top", touches=_kinds("CadenceSet")),
     CommandForm("check-ins/{check_in_id}/reschedule", "Waakvlamcontact verzetten", "reschedule_check_in",
                 bodies.CheckInReschedule, (
-        Field("due", "Nieuwe datum", "date", required=True, hint="Een datum, zoals 21-10-2026."),
+        Field("due", "Nieuwe datum", "date", required=True, hint="Een datum, zoals 21-10-2026.",
+              missing="Vul de nieuwe datum in, zoals 21-10-2026."),
         Field("reason", "Reden", "textarea", max_length=2000),
     ), "Het waakvlamcontact is verzet.", "top", item="check_ins", touches=_same_item("check_in_id")),
     CommandForm("check-ins/{check_in_id}/cancel", "Waakvlamcontact annuleren", "cancel_check_in",
@@ -216,6 +220,7 @@ FORMS: tuple[CommandForm, ...] = (
                 offered=_is_open("consents"), touches=_same_item("consent_id"), button="Intrekken"),
     CommandForm("closure", "Huishouden afsluiten", "close_household", bodies.ClosureIn, (
         Field("reason_code", "Waarom afsluiten", "radio", required=True,
+              missing="Kies waarom het huishouden wordt afgesloten.",
               choices=tuple((code, text[:1].upper() + text[1:]) for code, text in CLOSURE_NL.items())),
         NOTE,
     ), "Het huishouden is afgesloten.", "top", offered=lambda scene: scene.household.status == "open",

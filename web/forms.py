@@ -48,6 +48,7 @@ class Field:
     choices: Choices | Callable[[Scene], Choices] = ()
     max_length: int | None = None
     default: Callable[[Scene], Any] | None = None  # the value a new form starts with
+    missing: str = ""  # what to say when a required choice was not made ("Kies een leefgebied.")
 
     def options(self, scene: Scene) -> Choices:
         return self.choices(scene) if callable(self.choices) else self.choices
@@ -197,7 +198,11 @@ def validate(spec: CommandForm, parsed: Parsed) -> dict[str, Any] | None:
         for problem in error.errors():
             loc = [str(part) for part in problem["loc"]]
             name = loc[0] if loc and (loc[0] in labels or loc[0] == WHEN) else ""
-            parsed.errors.setdefault(name or "", message(problem, labels.get(name)))
+            f = labels.get(name)
+            chosen = parsed.values.get(name)
+            text = f.missing if f is not None and f.missing and chosen in ("", None, [], {}) else \
+                message(problem, f)
+            parsed.errors.setdefault(name or "", text)
         return None
     fields = getattr(model, "fields")()  # noqa: B009 - every request body of a command has fields()
     return {k: v for k, v in fields.items() if not (k == WHEN and v is None)}
