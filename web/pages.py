@@ -7,13 +7,22 @@ same access-log entry as the API read it corresponds to.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import routes
 from web.assets import CompressedStatic
 from web.common import HERE, error_page
-from web.sessions import CsrfRefused, LoginNeeded, to_login
+from web.sessions import CsrfRefused, LoginNeeded, current_principal, to_login
+
+# What a browser is told, in Dutch, for an address of the pages that answers no page.
+STATUS_NL = {404: ("Pagina niet gevonden", "Deze pagina bestaat niet. Misschien is de link onvolledig of verouderd. "
+                                           "Ga naar Mijn werk om verder te gaan."),
+             405: ("Dit kan hier niet", "Deze pagina kan dit niet. Ga terug en probeer het via de knoppen op de "
+                                        "pagina.")}
 
 
 async def login_needed(request: Request, _error: LoginNeeded) -> Response:
@@ -26,6 +35,27 @@ async def csrf_refused(request: Request, _error: CsrfRefused) -> Response:
                       "Ga terug, laad de pagina opnieuw en probeer het nog eens.")
 
 
+def _wants_a_page(request: Request) -> bool:
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith(("/api/", "/api?", "/static/")) \
+        and path not in ("/api", "/openapi.json", "/docs", "/redoc", "/healthz")
+
+
+def pages_errors(problem_handler: Any) -> Any:
+    """The app's handler of HTTP errors, answering a browser on a page's address with a Dutch page (a mistyped
+    address, a form sent to a page that takes none) and everyone else as before (problem+json)."""
+    async def handler(request: Request, error: StarletteHTTPException) -> Response:
+        if not _wants_a_page(request) or error.status_code not in STATUS_NL:
+            return await problem_handler(request, error)
+        try:
+            principal = await current_principal(request)
+        except (LoginNeeded, StarletteHTTPException):
+            principal = None
+        title, text = STATUS_NL[error.status_code]
+        return error_page(request, principal, error.status_code, title, text)
+    return handler
+
+
 def install(app: FastAPI) -> None:
     """The pages, their static files and the redirect to the login page, in `app` (api/main.py)."""
     for module in routes.modules():
@@ -33,3 +63,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static", CompressedStatic(directory=HERE / "static", check_dir=False), name="static")
     app.add_exception_handler(LoginNeeded, login_needed)
     app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.add_exception_handler(StarletteHTTPException, pages_errors(app.exception_handlers[StarletteHTTPException]))

@@ -78,7 +78,8 @@ def check_login_csrf(request: Request, submitted: object) -> None:
 
 
 def _secure(request: Request) -> bool:
-    return bool(request.app.state.settings.hsts)
+    """Secure behind TLS: HSTS configured, or the request came over https (uvicorn --proxy-headers behind a proxy)."""
+    return bool(request.app.state.settings.hsts) or request.url.scheme == "https"
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:

@@ -57,6 +57,9 @@ def test_the_session_cookie_is_secure_behind_tls(settings):
         secured.app.state.accounts.ensure_demo_accounts()
         response = log_in(secured, "anna")
         assert "Secure" in response.headers["set-cookie"]
+    with TestClient(create_app(settings), base_url="https://wijkteam.example", follow_redirects=False) as https:
+        https.app.state.accounts.ensure_demo_accounts()
+        assert "Secure" in log_in(https, "anna").headers["set-cookie"]  # over https, HSTS or not
 
 
 def test_login_errors_are_in_dutch_next_to_the_field_and_at_the_top(visitor):
@@ -283,3 +286,15 @@ def test_too_many_wrong_passwords_are_refused_for_a_while_in_dutch(visitor):
     limited = log_in(visitor, "anna")  # the right password, too late
     assert limited.status_code == 429 and "Te vaak een verkeerd wachtwoord" in limited.text
     assert int(limited.headers["retry-after"]) > 0
+
+
+def test_a_mistyped_address_is_a_dutch_page_for_a_browser_and_problem_json_for_the_api(client, visitor):
+    log_in(visitor, "anna")
+    page = visitor.get("/bestaat-niet", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Pagina niet gevonden" in page.text and 'href="/huishoudens"' in page.text  # the menu, signed in
+    wrong_method = visitor.put("/huishoudens", headers={"Accept": "text/html"})
+    assert wrong_method.status_code == 405 and "Dit kan hier niet" in wrong_method.text
+    api = client.get("/api/bestaat-niet", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    assert client.get("/bestaat-niet").headers["content-type"] == "application/problem+json"  # no browser

@@ -300,3 +300,17 @@ def test_a_partner_of_one_neighbourhood_reports_to_its_team_and_sees_only_its_ow
     assert "Fam. De Vries" in listed.text and "Fam. Van Petra" not in listed.text
     other = client.get("/api/signals", headers=PETRA).json()["items"][0]["signal_id"]
     assert hanna.get(f"/melden/verstuurd/{other}").status_code == 404  # someone else's report is none of hers
+
+
+def test_mijn_werk_tells_a_generalist_of_the_teams_new_signals(client, visitor, signals_worker):
+    log_in(visitor, "petra")
+    _, sent = _report_by_form(visitor)
+    _signals_of(client, after=sent.headers["location"].split("na=")[1])  # the inbox has it
+    anna = pages_client(client)
+    log_in(anna, "anna")
+    home = anna.get("/")
+    assert "1 nieuw signaal voor Wijkteam Noord, waarvan 1 met spoed" in home.text
+    assert 'href="/signalen"' in home.text
+    kees = pages_client(client)
+    log_in(kees, "kees")  # Zuid: not his team's signal
+    assert "nieuw signaal" not in kees.get("/").text

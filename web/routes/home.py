@@ -11,15 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from api.auth import Principal
 from api.authz import list_scope, record_listed, role_and_team
 from domain.staff import CARE_ROLES, COORDINATOR, PARTNER, PRIVACY_OFFICER, TEAM_LEAD
+from projections.signals import NEW
 from web import privacy_status, team_lead
 from web.common import render
-from web.sessions import (
-    current_principal,
-)
+from web.sessions import current_principal
 
 router = APIRouter(include_in_schema=False)
-
-
 
 ROLE_TEXT = {
     "privacy_officer": "Als privacyfunctionaris beoordeelt u noodtoegang, bewaakt u de integriteit van de gegevens "
@@ -54,6 +51,10 @@ def _home(request: Request, principal: Principal) -> HTMLResponse:
             context.update(rows=rows, more=more is not None, mine=coordinator is not None)
             if role == TEAM_LEAD and scope is not None:
                 context["lead"] = team_lead.figures(request, scope)  # web/templates/home/_team_lead.html
+            elif team is not None:  # the team's new signals, waiting in the inbox (a count: no household shown)
+                signals, more_signals = request.app.state.signals.page(status=NEW, visible_to=team, limit=99)
+                context["team_signals"] = {"count": len(signals), "more": more_signals is not None,
+                                           "urgent": sum(1 for s in signals if s.urgency in ("acute", "high"))}
     if role != PARTNER:  # Meldingen: the user's unread notifications (a partner has none)
         context["unread"] = request.app.state.notifications.unread_count(principal.user_id)
     if role == PRIVACY_OFFICER:  # web/templates/home/_privacy_officer.html
