@@ -65,10 +65,15 @@ def _tail(prefix: str, text: Any, limit: int = 80) -> str:
     return f"{prefix}: {clipped}" if clipped else prefix
 
 
+MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+             "november", "december")
+
+
 def _day(value: Any) -> str:
+    """`27 november 2026`: a date as a person writes it (the summaries are read by people, the inzage too)."""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return value.strftime("%d-%m-%Y") if isinstance(value, date) else "onbekende datum"
+    return f"{value.day} {MONTHS_NL[value.month - 1]} {value.year}" if isinstance(value, date) else "onbekende datum"
 
 
 def _domain(value: str) -> str:

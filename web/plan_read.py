@@ -13,10 +13,9 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.values import LifeDomain
+from projections.timeline import MONTHS_NL
 from web import dutch
 
-MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-             "november", "december"]
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 INTENSITIES = ["waakvlam", "licht", "intensief", "crisis"]
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.household import Household
-from projections.timeline import KINDS, MAX_SUMMARY, summary, to_row
+from projections.timeline import KINDS, MAX_SUMMARY, MONTHS_NL, summary, to_row
 from tests.domain.support import ACTOR, day, events, local_day, register
 
 ENGLISH = ("recorded", "added", "removed", "assigned", "scheduled", "cancelled", "closed", "finances", "housing",
@@ -98,7 +98,8 @@ def test_what_the_summaries_say(app):
     assert _first(found, "CoordinatorAssigned").summary == "Regisseur bram toegewezen"
     assert _first(found, "GoalSet").summary == "Doel gesteld (financiën): Schulden in beeld"
     scheduled = _first(found, "CheckInScheduled").summary
-    assert scheduled == f"Waakvlamcontact gepland op {local_day(14).strftime('%d-%m-%Y')} (na registratie)"
+    day = local_day(14)
+    assert scheduled == f"Waakvlamcontact gepland op {day.day} {MONTHS_NL[day.month - 1]} {day.year} (na registratie)"
     assert _first(found, "Corrected").summary == "Correctie op versie 1: Tikfout (registratie: label)"
     assert _first(found, "SignalRecorded").summary == "Signaal van woningcorporatie (hoog): Huurachterstand"
     assert _first(found, "AssessmentRecorded").summary == "ZRM-meting: financiën 2, huisvesting 3"
