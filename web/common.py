@@ -32,7 +32,7 @@ from domain.staff import CARE_ROLES, PRIVACY_OFFICER
 from domain.values import LOCAL_TZ, local_date
 from web import dutch, emergency
 from web.navigation import menu
-from web.sessions import csrf_token, current_principal, session_token
+from web.sessions import current_principal, masked_csrf, session_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -56,7 +56,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
            principal: Principal | None = None) -> HTMLResponse:
     token = session_token(request)
     return templates.TemplateResponse(request, template, {
-        "principal": principal, "csrf": csrf_token(token) if token and principal else "", "today": today(),
+        "principal": principal, "csrf": masked_csrf(token) if token and principal else "", "today": today(),
         "menu": menu(principal, request.url.path, _paths()) if principal else [],
         "emergency": getattr(request.state, "emergency", None),
         **context}, status_code=status)

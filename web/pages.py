@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import routes
-from web.assets import CompressedStatic
+from web.assets import CompressedStatic, PagesGzip
 from web.common import HERE, error_page
 from web.sessions import CsrfRefused, LoginNeeded, current_principal, to_login
 
@@ -62,5 +62,6 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.mount("/static", CompressedStatic(directory=HERE / "static", check_dir=False), name="static")
     app.add_exception_handler(LoginNeeded, login_needed)
+    app.add_middleware(PagesGzip, minimum_size=1000, compresslevel=6)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     app.add_exception_handler(StarletteHTTPException, pages_errors(app.exception_handlers[StarletteHTTPException]))

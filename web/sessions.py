@@ -59,9 +59,29 @@ def csrf_token(session: str) -> str:
     return hmac.new(session.encode(), b"waakvlam csrf", hashlib.sha256).hexdigest()[:40]
 
 
+def masked_csrf(session: str) -> str:
+    """The session's CSRF token as a form carries it: XOR-ed with a fresh random pad, the pad in front. Every
+    page holds a different string, so a compressed page that also reflects what was typed (a search) never
+    leaks the token through its compressed size (BREACH)."""
+    token = bytes.fromhex(csrf_token(session))
+    pad = secrets.token_bytes(len(token))
+    return pad.hex() + bytes(a ^ b for a, b in zip(pad, token, strict=True)).hex()
+
+
+def _unmasked(submitted: str) -> str:
+    if len(submitted) != 80:
+        return submitted  # an unmasked token (as forms had it before) still counts
+    try:
+        pad, masked = bytes.fromhex(submitted[:40]), bytes.fromhex(submitted[40:])
+    except ValueError:
+        return ""
+    return bytes(a ^ b for a, b in zip(pad, masked, strict=True)).hex()
+
+
 def check_csrf(request: Request, submitted: object) -> None:
     token = session_token(request)
-    if token is None or not isinstance(submitted, str) or not hmac.compare_digest(csrf_token(token), submitted):
+    if token is None or not isinstance(submitted, str) \
+            or not hmac.compare_digest(csrf_token(token), _unmasked(submitted)):
         raise CsrfRefused
 
 

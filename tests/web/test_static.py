@@ -68,3 +68,18 @@ def test_the_pages_own_stylesheet_and_scripts_are_versioned_and_compressed_too(c
     assert answer.text == plain.text  # the same file, decompressed by the client
     script = visitor.get("/static/charts.js", headers={"Accept-Encoding": "gzip"})
     assert script.headers["Content-Encoding"] == "gzip" and "uPlot" in script.text
+
+
+def test_the_pages_html_is_compressed_and_its_csrf_token_differs_on_every_page(client: TestClient) -> None:
+    from tests.web.support import csrf_of
+
+    visitor = pages_client(client)
+    log_in(visitor, "anna")
+    first = visitor.get("/", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Content-Encoding"] == "gzip" and first.headers["Content-Type"].startswith("text/html")
+    second = visitor.get("/", headers={"Accept-Encoding": "gzip"})
+    older, newer = csrf_of(first.text), csrf_of(second.text)
+    assert older != newer  # masked afresh: a compressed page's size tells nothing about the token (BREACH)
+    assert visitor.post("/uitloggen", data={"csrf": older}).status_code == 303  # each one is this session's
+    api = client.get("/api/households", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in api.headers  # the API's answers pass as they are
