@@ -73,6 +73,7 @@ class Session:
     def __init__(self, port: int) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
+        self.wire = 0
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
                 ) -> tuple[int, bytes, http.client.HTTPResponse]:
@@ -82,6 +83,9 @@ class Session:
         self.conn.request(method, path, body=body, headers=sent)
         response = self.conn.getresponse()
         content = response.read()
+        self.wire = len(content)  # bytes as sent (compressed when the server compressed them)
+        if response.getheader("Content-Encoding", "") == "gzip":
+            content = gzip.decompress(content)
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = cookie.partition("=")
             value = rest.split(";", 1)[0].strip('"')
@@ -102,14 +106,14 @@ class Session:
         if status != 303 or "waakvlam_sessie" not in self.cookies:
             raise RuntimeError(f"POST /inloggen: {status} {content[:200]!r}")
 
-    def timed(self, path: str, request_id: str, bearer: bool = False) -> tuple[float, int]:
+    def timed(self, path: str, request_id: str, bearer: bool = False) -> tuple[float, int, int]:
         headers = {"X-Request-Id": request_id, **({"Authorization": f"Bearer {USER.token}"} if bearer else {})}
         started = time.perf_counter()
         status, content, _ = self.request("GET", path, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
         if status != 200:
             raise RuntimeError(f"GET {path}: {status} {content[:200]!r}")
-        return elapsed, len(content)
+        return elapsed, self.wire, len(content)
 
 
 @dataclass
@@ -119,9 +123,10 @@ class Reads:
     label: str
     client: dict[str, Latency] = field(default_factory=dict)
     ids: dict[str, list[str]] = field(default_factory=dict)
-    sizes: dict[str, list[int]] = field(default_factory=dict)
+    sizes: dict[str, list[int]] = field(default_factory=dict)  # bytes as sent
+    decoded: dict[str, list[int]] = field(default_factory=dict)  # bytes decompressed
     server: dict[str, Latency] = field(default_factory=dict)
-    page_gzip: tuple[int, int] = (0, 0)  # one household page's HTML: as sent, and as gzip would send it
+    page_gzip: tuple[int, int, int, str] = (0, 0, 0, "")  # one household page: HTML, gzip -6, as sent, encoding
 
 
 KINDS = {  # kind: (path of a household or of the list, sent with the bearer token instead of the cookie)
@@ -138,7 +143,7 @@ def bench_server(port: int, households: list[uuid.UUID], label: str, requests: i
     reads = Reads(label)
     for kind in KINDS:
         reads.client[kind] = Latency(f"{kind} ({label})", [])
-        reads.ids[kind], reads.sizes[kind] = [], []
+        reads.ids[kind], reads.sizes[kind], reads.decoded[kind] = [], [], []
     for household_id in households[:50]:  # warm-up: connections, prepared statements, templates
         for path, bearer in KINDS.values():
             session.timed(path.format(id=household_id), "warmup", bearer)
@@ -147,12 +152,14 @@ def bench_server(port: int, households: list[uuid.UUID], label: str, requests: i
         household_id = rng.choice(households)
         for kind, (path, bearer) in KINDS.items():
             request_id = f"bench{n}x{list(KINDS).index(kind)}"
-            elapsed, size = session.timed(path.format(id=household_id), request_id, bearer)
+            elapsed, size, decoded = session.timed(path.format(id=household_id), request_id, bearer)
             reads.client[kind].samples.append(elapsed)
             reads.ids[kind].append(request_id)
             reads.sizes[kind].append(size)
-    _, page, _ = session.request("GET", KINDS["household page"][0].format(id=households[0]))
-    reads.page_gzip = (len(page), len(gzip.compress(page, compresslevel=6)))
+            reads.decoded[kind].append(decoded)
+    _, page, response = session.request("GET", KINDS["household page"][0].format(id=households[0]))
+    reads.page_gzip = (len(page), len(gzip.compress(page, compresslevel=6)), session.wire,
+                       response.getheader("Content-Encoding", "") or "none")
     return reads
 
 
@@ -355,10 +362,11 @@ def measure(url: str, schema: str, label: str, events: int, args: argparse.Names
         reads = bench_server(server.port, households, name, args.requests)
         found["reads"] = reads
         for kind in KINDS:
-            print(f"    {reads.client[kind]}  body {statistics.median(reads.sizes[kind]) / 1024:.1f} KB", flush=True)
-        plain, packed = reads.page_gzip
-        print(f"    one household page's HTML: {plain / 1024:.1f} KB as sent; gzip (level 6) would make it "
-              f"{packed / 1024:.1f} KB", flush=True)
+            print(f"    {reads.client[kind]}  body {statistics.median(reads.sizes[kind]) / 1024:.1f} KB as sent, "
+                  f"{statistics.median(reads.decoded[kind]) / 1024:.1f} KB decoded", flush=True)
+        plain, packed, sent, encoding = reads.page_gzip
+        print(f"    one household page's HTML: {plain / 1024:.1f} KB, sent as {sent / 1024:.1f} KB (Content-Encoding: "
+              f"{encoding}); gzip -6 makes {packed / 1024:.1f} KB", flush=True)
         with worker(url, schema, workdir / f"worker-{label}.log") as process:
             catch_up_all(url, schema, process, workdir / f"worker-{label}.log")
             open_ids = noord_households(url, schema, args.contacts + 2, seed=13, open_only=True)
