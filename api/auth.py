@@ -77,11 +77,19 @@ async def principal_of(request: Request, token: str) -> Principal:
     session cookie, which holds a local account's session token (web/sessions.py)."""
     settings: Settings = request.app.state.settings
     principal = DEMO_TOKENS.get(token) if settings.demo else None
-    if principal is None:
-        principal = await anyio.to_thread.run_sync(_from_token, request.app, settings, token)
-    principal = await staffed(request, principal)
+    if principal is None:  # the token and the staff registry in one trip to a thread (every page asks this)
+        principal = await anyio.to_thread.run_sync(_staffed_from_token, request, settings, token)
+    else:
+        principal = await staffed(request, principal)
     request.state.principal = principal
     return principal
+
+
+def _staffed_from_token(request: Request, settings: Settings, token: str) -> Principal:
+    principal = _from_token(request.app, settings, token)
+    staff_member = getattr(request.app.state.households, "staff_member", None)
+    member = staff_member(principal.user_id) if staff_member is not None else None
+    return replace(principal, role=member.role, team=member.team) if member is not None else principal
 
 
 async def staffed(request: Request, principal: Principal) -> Principal:

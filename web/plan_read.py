@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -35,6 +36,28 @@ KIND_NL = {
     "ConsentWithdrawn": "Toestemming ingetrokken", "Corrected": "Correctie", "Closed": "Afgesloten",
     "Reopened": "Heropend", "Registered": "Aanmelding", "Forgotten": "Vergeten",
 }
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the top of the household page says, from the plan document (projections/plan.py), which the page
+    reads anyway: no second read of the household's events for it."""
+
+    label: str
+    team: str
+    coordinator: str | None
+    intensity: str
+    status: str
+    last_contact_at: str | None
+    next_check_in: dict[str, Any] | None
+
+
+def facts(doc: dict[str, Any]) -> Facts:
+    check_in = doc.get("next_check_in")
+    if check_in:
+        check_in = {"id": check_in["id"], "due": date.fromisoformat(str(check_in["due"])[:10])}
+    return Facts(doc["label"], doc["team"], doc.get("coordinator"), doc["intensity"], doc["status"],
+                 doc.get("last_contact_at"), check_in)
 
 
 # ---- a date typed in Dutch ------------------------------------------------------------------------------

@@ -113,9 +113,6 @@ def _saved(name: str | None) -> str:
 
 def _household(request: Request, principal: Principal, household_id: UUID) -> HTMLResponse:
     state = request.app.state
-    household = existing_household(request, household_id)
-    if household is None:
-        return not_found(request, principal)
     after, behind = position(request.query_params.get("na")), False
     for view in (state.plans, state.timeline):  # read your own write: wait for the views to have it
         try:
@@ -124,6 +121,11 @@ def _household(request: Request, principal: Principal, household_id: UUID) -> HT
             behind = True
     now = datetime.now(UTC)
     doc = state.plans.get(household_id)
+    # The facts at the top come from the plan the page shows; only a household the view has not caught up
+    # with yet (or none at all) is read from its events.
+    household: Any = plan_read.facts(doc) if doc is not None else existing_household(request, household_id)
+    if household is None:
+        return not_found(request, principal)
     sections = _sections(request, household_id, doc, now) if doc is not None else {"plan": None}
     plan = sections["plan"]
     timeline, errors = _timeline(request, household_id)
