@@ -16,6 +16,7 @@ from api.problems import CatchUpTimeout
 from domain.team import SIGNAL_LEVELS
 from projections.schedule import ScheduleRow
 from projections.timeline import CHECK_IN_REASON_NL
+from waakvlam.mail import when_due
 from web.common import position
 from web.signals_nl import URGENCY_NL
 
@@ -23,13 +24,9 @@ URGENCY_WORD = {key: text.split(":")[0].lower() for key, text in URGENCY_NL.item
 
 
 def when(due: date, today: date) -> str:
-    """`3 dagen te laat`, `1 dag te laat`, `vandaag`, `morgen`, `over 5 dagen`."""
-    days = (due - today).days
-    if days < 0:
-        return "1 dag te laat" if days == -1 else f"{-days} dagen te laat"
-    if days == 0:
-        return "vandaag"
-    return "morgen" if days == 1 else f"over {days} dagen"
+    """`3 dagen over tijd`, `vandaag`, `morgen`, `over 5 dagen`: as the reminder mails and the household page
+    say it (waakvlam/mail.py)."""
+    return when_due(due, today)
 
 
 def signal_text(summary: str | None) -> str:

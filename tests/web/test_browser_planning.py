@@ -50,7 +50,7 @@ def test_bram_plans_subscribes_and_reads_his_notifications_on_a_phone(page: Page
     expect(page.get_by_role("heading", level=1)).to_have_text("Planning")
     late = page.get_by_role("list", name=re.compile("^Te laat"))
     expect(late.get_by_role("link", name="Fam. Laat", exact=True)).to_be_visible(timeout=10_000)
-    expect(late).to_contain_text("8 dagen te laat")
+    expect(late).to_contain_text("8 dagen over tijd")
     check_screen(page, "planning")
 
     page.get_by_label("Moet binnen").select_option("0")

@@ -51,7 +51,7 @@ def test_the_planning_shows_overdue_first_how_late_in_dutch_and_is_logged_as_the
     page = visitor.get("/planning")
     assert page.status_code == 200
     assert _labels(page.text) == ["Fam. Laat", "Fam. Binnenkort"]  # overdue first; Fam. Ver is 42 days away
-    assert "8 dagen te laat" in page.text and "(over 11 dagen)" in page.text
+    assert "8 dagen over tijd" in page.text and "(over 11 dagen)" in page.text
     assert "Te laat (1)" in page.text and "Binnen 14 dagen (1)" in page.text
     assert f'href="/households/{scene["late"]}"' in page.text and "bram" in page.text
     assert "na registratie" in page.text  # why the check-in was planned, in Dutch
@@ -91,7 +91,7 @@ def test_the_planning_reads_ones_own_write_with_na(client, visitor, schedule_wor
     late = register(client, "Fam. Net", TEAM, intensity="waakvlam", occurred_at=noon_days_ago(43))
     position = write(client, late, "coordinator", {"coordinator": "bram"})["position"]
     page = visitor.get(f"/planning?na={position}")  # no waiting in the test: the page waits, as the API's `after`
-    assert _labels(page.text) == ["Fam. Net"] and "1 dag te laat" in page.text
+    assert _labels(page.text) == ["Fam. Net"] and "1 dag over tijd" in page.text
     assert "nog niet helemaal bij" not in page.text
     assert visitor.get("/planning?na=morgen").status_code == 200  # not a position: nothing to wait for
 
