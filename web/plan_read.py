@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from domain.values import LifeDomain
+from domain.values import LOCAL_TZ, LifeDomain
 from projections.timeline import MONTHS_NL
 from web import dutch
 
@@ -92,6 +92,25 @@ def parse_date(text: str) -> date | None:
         return date(*parts)
     except ValueError:
         return None
+
+
+def period(values: dict[str, str]) -> tuple[dict[str, str], datetime | None, datetime | None]:
+    """A period typed in Dutch as `van` and `tot` (tot en met): errors per field, its first moment and the
+    first moment after it (Dutch days), either None when not given."""
+    errors: dict[str, str] = {}
+    since = end = None
+    for field, word in (("van", "vanaf"), ("tot", "tot en met")):
+        if values.get(field):
+            day = parse_date(values[field])
+            if day is None:
+                errors[field] = f"Vul bij '{word}' een datum in, zoals 21-10-2026."
+            elif field == "van":
+                since = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+            else:
+                end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+    if since and end and since >= end:
+        errors["tot"] = "De datum 'tot en met' ligt vóór de datum 'vanaf'."
+    return errors, since, end
 
 
 def typed(day: date | None) -> str:

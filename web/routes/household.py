@@ -69,16 +69,9 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
                                                                            "verder")}
     domain = values["leefgebied"] if values["leefgebied"] in {d.value for d in LifeDomain} else None
     kind = values["soort"] if values["soort"] in plan_read.KIND_NL else None
-    since = until = None
-    for field, word in (("van", "vanaf"), ("tot", "tot en met")):
-        if values[field]:
-            day = plan_read.parse_date(values[field])
-            if day is None:
-                errors[field] = f"Vul bij '{word}' een datum in, zoals 21-10-2026."
-            elif field == "van":
-                since = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
-            else:
-                until = _end_of(day)
+    found, since, end = plan_read.period(values)
+    errors.update(found)
+    until = end - timedelta(microseconds=1) if end else None  # the timeline's `until` is the last moment in it
     cursor = values["verder"] or None
     if cursor is not None:
         try:

@@ -8,7 +8,7 @@ household's view, allowed accesses only), the inzage as `GET .../export` (logged
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,18 +54,7 @@ async def inzage_page(request: Request, household_id: str) -> Response:
 
 def _period(request: Request) -> tuple[dict[str, str], dict[str, str], datetime | None, datetime | None]:
     values = {name: str(request.query_params.get(name) or "").strip()[:40] for name in ("van", "tot")}
-    errors, since, until = {}, None, None
-    for field, word in (("van", "vanaf"), ("tot", "tot en met")):
-        if values[field]:
-            day = plan_read.parse_date(values[field])
-            if day is None:
-                errors[field] = f"Vul bij '{word}' een datum in, zoals 21-10-2026."
-            elif field == "van":
-                since = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
-            else:
-                until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
-    if since and until and since >= until:
-        errors["tot"] = "De datum 'tot en met' ligt vóór de datum 'vanaf'."
+    errors, since, until = plan_read.period(values)
     return values, errors, since, until
 
 
