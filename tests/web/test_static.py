@@ -83,3 +83,15 @@ def test_the_pages_html_is_compressed_and_its_csrf_token_differs_on_every_page(c
     assert visitor.post("/uitloggen", data={"csrf": older}).status_code == 303  # each one is this session's
     api = client.get("/api/households", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in api.headers  # the API's answers pass as they are
+
+
+def test_the_fonts_are_linked_by_the_version_package_json_pins_and_cached_for_a_year(client: TestClient) -> None:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pinned = json.loads((root / "package.json").read_text())["dependencies"]["@fontsource/noto-sans"]
+    links = re.findall(r'url\("(vendor/fonts/[^"]+)"\)', (root / "web" / "static" / "waakvlam.css").read_text())
+    assert links and all(link.endswith(f"?v={pinned}") for link in links), "update the ?v= with the package"
+    answer = pages_client(client).get(f"/static/{links[0]}")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
