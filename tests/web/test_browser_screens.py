@@ -37,3 +37,18 @@ def test_the_remaining_screens_pass_axe_and_fit_a_phone(page: Page, site: str, a
     page.goto(f"{site}/bestaat-niet")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
     check_screen(page, "pagina-niet-gevonden")
+
+
+def test_a_form_with_a_forged_csrf_token_is_refused_in_dutch_and_records_nothing(page: Page, site: str, api):
+    household_id = api.post("/api/households", json={"label": "Fam. Bos", "team": "Wijkteam Noord"}).json()[
+        "household_id"]
+    page.goto(f"{site}/households/{household_id}/members")
+    log_in(page, "anna")
+    page.get_by_label("Naam").fill("Iemand")
+    # as another site would: every form's token on the page replaced
+    page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => { i.value = 'f'.repeat(80); })")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
+    check_screen(page, "formulier-verlopen")
+    plan = api.get(f"/api/households/{household_id}/plan").json()
+    assert not plan["members"]
