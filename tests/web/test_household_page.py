@@ -190,3 +190,13 @@ def test_the_plan_on_a_date_is_logged_as_the_api_plan_read_is(client, visitor):
     assert different <= {"route", "at", "seq", "user_agent"}, different
     log_in(visitor, "kees")  # another team: refused, and the refusal is logged
     assert visitor.get(f"/households/{household_id}/plan-op-datum", params={"datum": day}).status_code == 403
+
+
+def test_the_coordinator_is_named_as_the_staff_registry_knows_them(client, visitor, plan_worker):
+    client.app.state.households.register_staff("bram", actor="admin", name="Bram Bakker", team="Wijkteam Noord",
+                                               roles=("coordinator",), reason="nieuwe regisseur")
+    household_id = register(client)
+    assigned = write(client, household_id, "coordinator", {"coordinator": "bram"})
+    log_in(visitor, "anna")
+    page = visitor.get(f"/households/{household_id}", params={"na": assigned["position"]})
+    assert "<dt>Regisseur</dt><dd>Bram Bakker</dd>" in page.text

@@ -94,6 +94,12 @@ def _timeline(request: Request, household_id: UUID) -> tuple[dict[str, Any], dic
             "domains": [(d.value, dutch.domain(d.value)) for d in LifeDomain]}, errors
 
 
+def _staff_name(request: Request, user_id: str | None) -> str | None:
+    """A coordinator as the team knows them (the staff registry's name), else their user name."""
+    member = request.app.state.households.staff_member(user_id) if user_id else None
+    return member.name if member is not None and member.name else user_id
+
+
 def _saved(name: str | None) -> str:
     """The confirmation of what was just saved (`?vastgelegd=<form>`, web/command_forms.py)."""
     if name == "1":
@@ -128,6 +134,7 @@ def _household(request: Request, principal: Principal, household_id: UUID) -> HT
         "title": household.label, "household": household, "household_id": household_id, **sections,
         **timeline, "errors": errors, "intensity_since": since, "check_in": check_in, "behind": behind,
         "late": dutch.days_late(check_in["due"], today()) if check_in else 0,
+        "coordinator_name": _staff_name(request, household.coordinator),
         "saved": _saved(request.query_params.get("vastgelegd")), "diff": None,
         "on_date": {"datum": "", "bekend": ""},
     }, status=422 if errors else 200, principal=principal)
