@@ -10,7 +10,7 @@ from typing import Any
 
 from api.schemas import commands as bodies
 from domain.values import CADENCE_BOUNDS, DEFAULT_CADENCE, Intensity, LifeDomain, SupportLevel
-from projections.timeline import CLOSURE_NL, DOMAIN_NL, SUPPORT_NL
+from projections.timeline import CLOSURE_NL, DOMAIN_NL
 from web.forms import Choices, CommandForm, Field, Scene
 
 # What each support level is, in the order of the ladder (eigen kracht first: the lightest help that works).
@@ -75,8 +75,9 @@ def _same_domain(event: Any, fields: dict[str, Any], item_id: str | None) -> boo
     return type(event).__name__ == "GoalSet" and event.life_domain == fields.get("life_domain")
 
 
-def _is_open(collection: str) -> Any:
-    return lambda scene: (scene.item or {}).get("status", "open") == "open"
+def _is_open(scene: Scene) -> bool:
+    """The item the form acts on is still open (not achieved, completed, cancelled, ended or withdrawn)."""
+    return (scene.item or {}).get("status", "open") == "open"
 
 
 REASON = Field("reason", "Reden", "textarea", required=True, max_length=2000)
@@ -130,12 +131,12 @@ FORMS: tuple[CommandForm, ...] = (
     CommandForm("goals/{goal_id}/revise", "Doel bijstellen", "revise_goal", bodies.GoalRevision, (
         Field("description", "Doel", "textarea", required=True, max_length=2000, default=_item("description")),
         Field("reason", "Waarom bijgesteld", "textarea", max_length=2000),
-    ), "Het doel is bijgesteld.", item="goals", offered=_is_open("goals"), touches=_same_item("goal_id")),
+    ), "Het doel is bijgesteld.", item="goals", offered=_is_open, touches=_same_item("goal_id")),
     CommandForm("goals/{goal_id}/achieve", "Doel bereikt", "achieve_goal", bodies.Note, (NOTE,),
-                "Het doel is bereikt.", item="goals", offered=_is_open("goals"), touches=_same_item("goal_id"),
+                "Het doel is bereikt.", item="goals", offered=_is_open, touches=_same_item("goal_id"),
                 button="Doel bereikt"),
     CommandForm("goals/{goal_id}/drop", "Doel loslaten", "drop_goal", bodies.ReasonIn, (REASON,),
-                "Het doel is losgelaten.", item="goals", offered=_is_open("goals"), touches=_same_item("goal_id"),
+                "Het doel is losgelaten.", item="goals", offered=_is_open, touches=_same_item("goal_id"),
                 button="Doel loslaten"),
     CommandForm("agreements", "Afspraak maken", "make_agreement", bodies.AgreementIn, (
         Field("who", "Wie", required=True, max_length=200, hint="Bijvoorbeeld Sanne, de buurman, de regisseur."),
@@ -144,10 +145,10 @@ FORMS: tuple[CommandForm, ...] = (
         Field("goal_id", "Bij welk doel", "select", choices=_open_goals),
     ), "De afspraak is gemaakt.", created=True),
     CommandForm("agreements/{agreement_id}/complete", "Afspraak nagekomen", "complete_agreement", bodies.Note,
-                (NOTE,), "De afspraak is nagekomen.", item="agreements", offered=_is_open("agreements"),
+                (NOTE,), "De afspraak is nagekomen.", item="agreements", offered=_is_open,
                 touches=_same_item("agreement_id"), button="Nagekomen"),
     CommandForm("agreements/{agreement_id}/cancel", "Afspraak laten vervallen", "cancel_agreement", bodies.ReasonIn,
-                (REASON,), "De afspraak is vervallen.", item="agreements", offered=_is_open("agreements"),
+                (REASON,), "De afspraak is vervallen.", item="agreements", offered=_is_open,
                 touches=_same_item("agreement_id"), button="Laten vervallen"),
     CommandForm("interventions", "Inzet starten", "start_intervention", bodies.InterventionIn, (
         Field("support_level", "Soort inzet", "radio", required=True, missing="Kies de soort inzet.",
@@ -168,7 +169,7 @@ FORMS: tuple[CommandForm, ...] = (
         touches=_kinds("ConsentRecorded", "ConsentWithdrawn"), created=True),
     CommandForm("interventions/{intervention_id}/end", "Inzet beëindigen", "end_intervention", bodies.InterventionEnd,
                 (Field("outcome", "Resultaat", "textarea", max_length=2000),), "De inzet is beëindigd.",
-                item="interventions", offered=_is_open("interventions"), touches=_same_item("intervention_id"),
+                item="interventions", offered=_is_open, touches=_same_item("intervention_id"),
                 button="Beëindigen"),
     # ---- the course: intensity, cadence, check-ins, signaleringsplan, closure ----
     CommandForm("escalations", "Opschalen", "escalate", bodies.LevelChange, (
@@ -217,7 +218,7 @@ FORMS: tuple[CommandForm, ...] = (
     CommandForm("consents/{consent_id}/withdraw", "Toestemming intrekken", "withdraw_consent",
                 bodies.ConsentWithdrawal, (Field("reason", "Reden", "textarea", max_length=2000),),
                 "De toestemming is ingetrokken.", "toestemmingen", item="consents",
-                offered=_is_open("consents"), touches=_same_item("consent_id"), button="Intrekken"),
+                offered=_is_open, touches=_same_item("consent_id"), button="Intrekken"),
     CommandForm("closure", "Huishouden afsluiten", "close_household", bodies.ClosureIn, (
         Field("reason_code", "Waarom afsluiten", "radio", required=True,
               missing="Kies waarom het huishouden wordt afgesloten.",
@@ -233,5 +234,3 @@ FORMS: tuple[CommandForm, ...] = (
     ), "Het huishouden is heropend.", "top", offered=lambda scene: scene.household.status == "closed",
         button="Heropenen", touches=_kinds("Reopened", "Closed")),
 )
-BY_PATH = {spec.path: spec for spec in FORMS}
-SUPPORT_WORDS = SUPPORT_NL

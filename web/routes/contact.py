@@ -21,9 +21,8 @@ from api.schemas.commands import ContactIn
 from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from web import dutch
 from web.common import authorised, existing_household, local_now, not_found, on_household, parse_local, render, today
-from web.sessions import (
-    posted,
-)
+from web.refusals import refusal
+from web.sessions import posted
 
 router = APIRouter(include_in_schema=False)
 DUE_SOON_DAYS = 3  # a check-in due within this many days is completed by a contact, unless the user unticks it
@@ -59,15 +58,7 @@ async def record_contact(request: Request, household_id: str) -> Response:
     return await anyio.to_thread.run_sync(_record_contact, request, principal, found, dict(form))
 
 
-# The domain's refusals of a contact, in Dutch and next to the field they are about ("" : at the top).
-RULES_NL = {
-    "nothing happens to a household before it was registered":
-        ("wanneer", "Het moment ligt vóór de registratie van het huishouden. Vul in wanneer het contact was."),
-    "nothing is recorded as having happened in the future":
-        ("wanneer", "Het moment ligt in de toekomst. Vul in wanneer het contact was."),
-    "nothing is recorded in the future": ("wanneer", "Het moment ligt in de toekomst. Vul in wanneer het contact was."),
-    "nothing but reopening on a closed household": ("", "Het huishouden is afgesloten; heropen het eerst."),
-}
+# The form's field names for the command's fields (the domain's refusals are in web/refusals.py).
 FIELD_NL = {"kind": "soort", "summary": "wat", "occurred_at": "wanneer"}
 
 
@@ -109,7 +100,8 @@ def _record_contact(request: Request, principal: Principal, household_id: UUID, 
     try:
         answer = runner.run(partial(households.record_contact, household_id, **body.fields()), created=True)
     except RuleViolation as error:
-        field, text = RULES_NL.get(error.rule, ("", "Dit mag volgens de regels van Waakvlam niet."))
+        name, text = refusal(error.rule, set(FIELD_NL))
+        field = FIELD_NL.get(name, "")
         return _contact_form(request, principal, household_id, values, {field: text} if field else {}, 409,
                              "" if field else f"Het contact is niet vastgelegd. {text}")
     except InvalidInput:
