@@ -23,6 +23,8 @@ from projections import ViewProjection
 from projections.versions import table_name
 
 Doc = dict[str, Any]
+FOLD = 2  # the fold's version: 2 keeps the assessments and consents (web/plan_read.py reads them)
+PAGE_ONLY = ("assessments", "consents", "fold")  # not part of the plan the API presents
 
 
 def _iso(value: Any) -> Any:
@@ -46,6 +48,10 @@ def _new(event: Any) -> Doc:
         "cadence": dict(event.cadence), "domains": {}, "goals": {}, "agreements": {}, "interventions": {},
         "signaleringsplan": {}, "next_check_in": None, "last_contact_at": None, "contacts": 0, "signals": 0,
         "version": event.originator_version,
+        # What the household page shows beside the plan, so that it reads no events: every assessment (per
+        # version of its event, corrections applied) and every consent. `fold` marks documents that hold them
+        # from the start; one folded before they existed is read from the events (web/plan_read.py).
+        "assessments": {}, "consents": {}, "fold": FOLD,
     }
 
 
@@ -106,6 +112,20 @@ def _assessment(doc: Doc, e: Any, at: str) -> None:
         before = domains.get(domain, {})
         domains[domain] = {"score": score, "previous": before.get("score"), "assessed_at": at}
     doc["domains"] = domains
+    if "assessments" in doc:
+        doc["assessments"] = {**doc["assessments"], str(e.originator_version): {"at": at, "scores": dict(e.scores)}}
+
+
+def _consent(doc: Doc, e: Any, at: str) -> None:
+    if "consents" in doc:
+        _put(doc, "consents", e.consent_id, {"given_by": e.given_by, "party": e.party, "purpose": e.purpose,
+                                             "until": _iso(e.until), "given": at, "status": "open",
+                                             "withdrawn": None, "reason": ""})
+
+
+def _consent_withdrawn(doc: Doc, e: Any, at: str) -> None:
+    if "consents" in doc:
+        _update(doc, "consents", e.consent_id, status="withdrawn", withdrawn=at, reason=e.reason)
 
 
 def _goal_set(doc: Doc, e: Any, at: str) -> None:
@@ -166,6 +186,12 @@ def _corrected(doc: Doc, e: Any, at: str) -> None:
         for domain, score in changes["scores"].items():
             domains[domain] = {**domains.get(domain, {"previous": None, "assessed_at": at}), "score": score}
         doc["domains"] = domains
+    if e.target_kind == "AssessmentRecorded" and str(e.target_version) in doc.get("assessments", {}):
+        # as the ZRM history reads a correction: the scores it gives replace the recorded ones
+        assessment = doc["assessments"][str(e.target_version)]
+        _put(doc, "assessments", str(e.target_version), {
+            "at": changes.get("occurred_at", assessment["at"]), "scores": dict(changes.get("scores",
+                                                                                        assessment["scores"]))})
 
 
 _HANDLERS = {
@@ -200,6 +226,8 @@ _HANDLERS = {
     "Closed": _closed,
     "Reopened": _reopened,
     "Corrected": _corrected,
+    "ConsentRecorded": _consent,
+    "ConsentWithdrawn": _consent_withdrawn,
 }
 
 
@@ -266,7 +294,7 @@ def present(doc: Doc, at: datetime) -> Doc:
                                                / 86400, 1))})
 
     plain = {k: v for k, v in doc.items() if k not in ("domains", "goals", "agreements", "interventions",
-                                                        "intensity_history")}
+                                                        "intensity_history", *PAGE_ONLY)}
     return {**plain, "life_domains": life_domains, "support_ladder": ladder, "intensity_history": periods,
             "interventions": [{"id": i, **v} for i, v in interventions.items()],
             "open_agreements": [{"id": a, **v} for a, v in agreements.items() if v["status"] == "open"]}

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from domain.values import LOCAL_TZ, LifeDomain
+from projections.plan import FOLD
 from projections.timeline import MONTHS_NL
 from web import dutch
 
@@ -164,6 +165,35 @@ def consents(events: tuple[Any, ...]) -> list[dict[str, Any]]:
         elif kind == "ConsentWithdrawn" and event.consent_id in found:
             found[event.consent_id].update(status="withdrawn", withdrawn=event.occurred_at, reason=event.reason)
     return sorted(found.values(), key=lambda c: _moment(c["given"]), reverse=True)
+
+
+# ---- from the plan document (projections/plan.py keeps the assessments and consents since FOLD 2) ----------
+
+def from_document(doc: dict[str, Any]) -> bool:
+    """Whether the document holds the assessments and consents (folded from the household's first event by a
+    fold that keeps them); else the page reads them from the events, as `zrm_history` and `consents` do."""
+    return int(doc.get("fold", 0)) >= FOLD
+
+
+def zrm_history_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """`zrm_history`, from the plan document."""
+    history: dict[str, list[dict[str, Any]]] = {}
+    for assessment in doc["assessments"].values():
+        at = _moment(assessment["at"])
+        for domain, score in assessment["scores"].items():
+            history.setdefault(domain, []).append({"at": at, "score": score})
+    for points in history.values():
+        points.sort(key=lambda point: point["at"])
+    return history
+
+
+def consents_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """`consents`, from the plan document."""
+    found = [{**consent, "id": consent_id, "given": _moment(consent["given"]),
+              "withdrawn": _moment(consent["withdrawn"]) if consent["withdrawn"] else None,
+              "until": date.fromisoformat(consent["until"]) if consent["until"] else None}
+             for consent_id, consent in doc["consents"].items()]
+    return sorted(found, key=lambda c: c["given"], reverse=True)
 
 
 def intensity_totals(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:

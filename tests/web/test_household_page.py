@@ -12,6 +12,7 @@ import pytest
 from domain.household import recording_at
 from tests.api.support import noon_days_ago, register, today, write
 from tests.web.support import log_in, pages_client
+from web import plan_read
 from web.plan_read import parse_date
 
 DIRK = {"Authorization": "Bearer dev-dirk"}
@@ -78,6 +79,45 @@ def test_every_section_of_the_household_page_shows_what_the_plan_holds(client, v
     assert "Schuldhulpmaatje" in consents and "Hulp met de administratie" in consents and "Geldig." in consents
     for internal in ("True", "False", "None", "eigen_kracht", "finances"):
         assert f">{internal}<" not in html and f" {internal} " not in html
+
+
+def test_the_page_reads_the_zrm_history_and_consents_from_the_plan_it_shows_not_from_the_events(
+        client, visitor, plan_worker, timeline_worker, monkeypatch):
+    household_id, _ = _household_with_a_plan(client)
+    first = next(e for e in client.app.state.households.history(household_id)
+                 if type(e).__name__ == "AssessmentRecorded")
+    write(client, household_id, "corrections", {"target_version": first.originator_version,
+                                                "changes": {"scores": {"finances": 1, "housing": 3}},
+                                                "reason": "Verkeerd overgenomen"})
+    consent = next(e for e in client.app.state.households.history(household_id)
+                   if type(e).__name__ == "ConsentRecorded")
+    last = write(client, household_id, f"consents/{consent.consent_id}/withdraw", {"reason": "Wil het zelf doen"})
+    log_in(visitor, "anna")
+    visitor.get(f"/households/{household_id}", params={"na": last["position"]})
+    # The plan document folds the same history as the events give: the corrected score, the withdrawal.
+    doc = client.app.state.plans.get(household_id)
+    events = client.app.state.households.history(household_id)
+    assert plan_read.from_document(doc)
+    assert plan_read.zrm_history_of(doc) == plan_read.zrm_history(events)
+    assert [point["score"] for point in plan_read.zrm_history_of(doc)["finances"]] == [1, 4]
+    assert plan_read.consents_of(doc) == plan_read.consents(events)
+    assert plan_read.consents_of(doc)[0]["status"] == "withdrawn"
+    # The API's plan is what it was: the page's extra keys stay out of it.
+    api_plan = client.get(f"/api/households/{household_id}/plan").json()
+    assert not {"assessments", "consents", "fold"} & api_plan.keys()
+
+    def no_events(*args, **kwargs):
+        raise AssertionError("the household page read the household's events")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client.app.state.households, "history", no_events)
+        html = visitor.get(f"/households/{household_id}").text
+    assert "<strong>1</strong> (acute problematiek)" in html and "Wil het zelf doen" in html
+    # A plan document folded before it kept them (an older release, not yet rebuilt) is read with the events.
+    plain = {k: v for k, v in doc.items() if k not in ("assessments", "consents", "fold")}
+    monkeypatch.setattr(client.app.state.plans, "get", lambda _: plain)
+    html = visitor.get(f"/households/{household_id}").text
+    assert "<strong>1</strong> (acute problematiek)" in html and "Wil het zelf doen" in html
 
 
 def test_the_timeline_filters_and_pages_without_javascript(client, visitor, plan_worker, timeline_worker):

@@ -50,11 +50,11 @@ def scene_of(request: Request, spec: CommandForm, household_id: UUID, item_id: s
         item = {"id": check_in["id"], "due": check_in["due"], "status": "open"} \
             if check_in and check_in["id"] == item_id else None
     elif spec.item == "consents":
-        item = next((c for c in plan_read.consents(events) if c["id"] == item_id), None)
+        item = next((c for c in plan_read.consents_of(plan) if c["id"] == item_id), None) if plan else None
     elif spec.item is not None:
         item = plan.get(spec.item, {}).get(item_id or "")
     staff = tuple(households.staff()) if spec.path == "coordinator" else ()
-    consents = tuple(plan_read.consents(events)) if spec.path == "interventions" else ()
+    consents = tuple(plan_read.consents_of(plan)) if plan and spec.path == "interventions" else ()
     return Scene(household, plan, item_id, item, staff, consents)
 
 

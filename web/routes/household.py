@@ -45,17 +45,19 @@ def _end_of(day: Any) -> datetime:
 def _sections(request: Request, household_id: UUID, doc: dict[str, Any], at: datetime) -> dict[str, Any]:
     """What the plan sections show: the plan as presented, the ZRM history per domain with its chart points,
     the time at each intensity, the consents."""
-    state = request.app.state
-    events = state.households.history(household_id)
     plan = present(doc, at)
     plan["life_domains"] = plan_read.ordered_domains(plan["life_domains"])
-    history = plan_read.zrm_history(tuple(e for e in events if e.timestamp <= at))
+    if plan_read.from_document(doc):  # the plan document holds them: no events read
+        history, consents = plan_read.zrm_history_of(doc), plan_read.consents_of(doc)
+    else:
+        events = tuple(e for e in request.app.state.households.history(household_id) if e.timestamp <= at)
+        history, consents = plan_read.zrm_history(events), plan_read.consents(events)
     charts = {domain: plan_read.chart_points(points) for domain, points in history.items() if len(points) > 1}
     return {
         "plan": plan, "zrm": history, "zrm_charts": charts,
         "intensity_totals": plan_read.intensity_totals(plan["intensity_history"]),
         "intensity_chart": plan_read.intensity_points(plan["intensity_history"], at),
-        "consents": [c for c in plan_read.consents(events) if c["given"] <= at],
+        "consents": [c for c in consents if c["given"] <= at],
         "loose_interventions": [i for i in plan["interventions"] if not i.get("goal_id")],
         "loose_agreements": [a for a in plan["open_agreements"] if not a.get("goal_id")],
         "ladder_total": sum(step["count"] for step in plan["support_ladder"]),
