@@ -303,7 +303,7 @@ class TimelineView(PostgresTrackingRecorder):
         query = SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY occurred_at DESC, version DESC LIMIT %s").format(
             self.table, self._columns, SQL(" AND ").join(where))
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, [*params, limit + 1])
+            curs.execute(query, [*params, limit + 1], prepare=True)  # the household page asks it on every view
             found = curs.fetchall()
         rows = [TimelineRow(**r) for r in found[:limit]]
         next_cursor = encode_cursor(rows[-1].occurred_at, rows[-1].version) if len(found) > limit else None

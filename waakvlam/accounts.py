@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from waakvlam.demo_users import DEMO_PASSWORD
 from waakvlam.pool import SharedDatastore, borrowed, datastore_for
 
 SESSION_PREFIX = "wvs_"
+LIVE_SESSIONS = 10_000  # the sessions a process remembers having read (the oldest is forgotten first)
 EXTERNAL = "!external"  # the password hash of an account the issuer vouches for: not a hash, never verifies
 UNAVAILABLE = (psycopg.OperationalError, PoolTimeout)  # the accounts' database is not reachable
 # The demo users (waakvlam/demo_users.py): their names, roles and teams.
@@ -68,7 +71,7 @@ def _digest(text: str) -> str:
 class Accounts:
     def __init__(self, env: dict[str, str], *, session_hours: float = 10.0, max_failures: int = 5,
                  max_failures_per_address: int = 20, window_seconds: int = 900,
-                 hasher: PasswordHasher | None = None) -> None:
+                 hasher: PasswordHasher | None = None, session_recheck: float = 0.0) -> None:
         self.env = env
         self.schema = Identifier(env.get("POSTGRES_SCHEMA") or "public")
         self.session_ttl = timedelta(hours=session_hours)
@@ -79,6 +82,11 @@ class Accounts:
         self._dummy: str | None = None  # made on first use: hashing costs time and memory
         self._store: SharedDatastore | None = None  # a share of the process's pool, opened on first use
         self._lock = Lock()
+        # Live sessions this process read lately: token hash -> (account, expiry, when read). Every page asks
+        # for its session; a page within `session_recheck` seconds of the last read is answered from here.
+        self.session_recheck = session_recheck
+        self._live: OrderedDict[str, tuple[Account, datetime, float]] = OrderedDict()
+        self._live_lock = Lock()
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -135,6 +143,7 @@ class Accounts:
                 " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
                 " role = EXCLUDED.role, team = EXCLUDED.team, disabled = false"),
                 (username, self.hasher.hash(password), role, team))
+        self._forget_sessions(username=username)
         return Account(username, role, team)
 
     def ensure_demo_accounts(self, password: str = DEMO_PASSWORD) -> list[str]:
@@ -240,17 +249,39 @@ class Accounts:
         """The account of a live session token, or None."""
         if not token.startswith(SESSION_PREFIX):
             return None
+        digest, now = _digest(token), datetime.now(UTC)
+        with self._live_lock:
+            found = self._live.get(digest)
+        if found is not None and found[1] > now and time.monotonic() - found[2] < self.session_recheck:
+            return found[0]
         with self._connection() as conn:
             row = conn.execute(self._sql(
-                "SELECT a.username, a.role, a.team FROM {schema}.account_sessions s"
+                "SELECT a.username, a.role, a.team, s.expires_at FROM {schema}.account_sessions s"
                 " JOIN {schema}.accounts a USING (username)"
                 " WHERE s.token_hash = %s AND s.expires_at > %s AND NOT a.disabled"),
-                (_digest(token), datetime.now(UTC))).fetchone()
-        return Account(*row) if row else None
+                (digest, now)).fetchone()
+        account = Account(*row[:3]) if row else None
+        with self._live_lock:
+            if account is None:
+                self._live.pop(digest, None)
+            elif self.session_recheck > 0:
+                self._live[digest] = (account, row[3], time.monotonic())
+                self._live.move_to_end(digest)
+                while len(self._live) > LIVE_SESSIONS:
+                    self._live.popitem(last=False)
+        return account
+
+    def _forget_sessions(self, username: str | None = None, digest: str | None = None) -> None:
+        """Read the next request's session from the database again (after a logout, a new password or role)."""
+        with self._live_lock:
+            for key, (account, _, _) in list(self._live.items()):
+                if key == digest or account.username == username:
+                    self._live.pop(key, None)
 
     def logout(self, token: str) -> bool:
         if not token.startswith(SESSION_PREFIX):
             return False
+        self._forget_sessions(digest=_digest(token))
         with self._connection() as conn:
             deleted = conn.execute(self._sql("DELETE FROM {schema}.account_sessions WHERE token_hash = %s"),
                                    (_digest(token),)).rowcount

@@ -13,6 +13,8 @@ same message (mail clients and many servers drop a repeated Message-ID).
 
 from __future__ import annotations
 
+import functools
+
 import quopri
 import smtplib
 import ssl
@@ -32,6 +34,7 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "november", "december")
 
 
+@functools.lru_cache(maxsize=4096)  # a page writes dozens of dates, mostly the same few
 def dutch_date(day: date) -> str:
     """`vrijdag 6 maart 2026` (not through the locale: servers rarely have nl_NL)."""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"

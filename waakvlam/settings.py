@@ -91,6 +91,9 @@ class Settings(BaseSettings):
                                         description="Accept POST /api/login with local accounts; "
                                                     "default: when no OIDC issuer is configured.")
     session_hours: float = Field(default=10.0, alias="WAAKVLAM_SESSION_HOURS", gt=0, le=24 * 30)
+    # A live session is read from the database at most this often per process (0: on every request); a logout
+    # in this process ends it at once, a logout or disabled account elsewhere within these seconds.
+    session_recheck: float = Field(default=5.0, alias="WAAKVLAM_SESSION_RECHECK_SECONDS", ge=0, le=60)
     login_max_failures: int = Field(default=5, alias="WAAKVLAM_LOGIN_MAX_FAILURES", ge=1, le=1000,
                                     description="Failed logins of one user name within the window before 429.")
     login_max_failures_per_address: int = Field(default=20, alias="WAAKVLAM_LOGIN_MAX_FAILURES_PER_ADDRESS",

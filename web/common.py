@@ -36,6 +36,7 @@ from web.sessions import current_principal, masked_csrf, session_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.auto_reload = False  # templates change with a release (a restart), not while it runs: no stat per include
 templates.env.filters.update(dutch.FILTERS)
 log = structlog.get_logger("web")
 

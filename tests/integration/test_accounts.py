@@ -66,6 +66,41 @@ def test_an_expired_session_is_over(env, accounts):
         brief.close()
 
 
+def test_a_session_read_lately_is_remembered_briefly_and_never_past_its_end(env, database_url, schema):
+    # Every page asks for its session; a process answers from what it read within the recheck interval.
+    here = Accounts(env, hasher=FAST, session_recheck=0.5, session_hours=1)
+    elsewhere = Accounts(env, hasher=FAST)  # another API process (or the CLI)
+    try:
+        here.set_password("sanne", "lang-en-geheim", "coordinator")
+        ended_here = here.login("sanne", "lang-en-geheim", None)
+        ended_elsewhere = here.login("sanne", "lang-en-geheim", None)
+        for session in (ended_here, ended_elsewhere):
+            assert here.session(session.token).username == "sanne"
+        # A logout in this process ends the session at once.
+        assert here.logout(ended_here.token) is True
+        assert here.session(ended_here.token) is None
+        # A logout in another process: the remembered session holds until the recheck, then it is over.
+        assert elsewhere.logout(ended_elsewhere.token) is True
+        assert here.session(ended_elsewhere.token) is not None
+        time.sleep(0.6)
+        assert here.session(ended_elsewhere.token) is None
+        # A session whose time is up is over at once, remembered or not.
+        brief = Accounts(env, hasher=FAST, session_recheck=60, session_hours=1 / 3600)  # one second
+        short = brief.login("sanne", "lang-en-geheim", None)
+        assert brief.session(short.token) is not None
+        time.sleep(max(0.0, (short.expires_at - datetime.now(UTC)).total_seconds()) + 0.05)
+        assert brief.session(short.token) is None
+        brief.close()
+        # A new password or role is read again: the role comes from the account, not what was remembered.
+        kept = here.login("sanne", "lang-en-geheim", None)
+        assert here.session(kept.token).role == "coordinator"
+        here.set_password("sanne", "nieuw-en-geheim", "team_lead")
+        assert here.session(kept.token).role == "team_lead"
+    finally:
+        here.close()
+        elsewhere.close()
+
+
 def test_an_unknown_token_is_no_session(accounts):
     assert accounts.session("wvs_nonsense") is None
     assert accounts.session("dev-anna") is None
