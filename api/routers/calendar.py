@@ -4,9 +4,12 @@ Calendar programs cannot send a bearer token, so the feed's URL carries a secret
 `POST /api/calendar` makes one for the caller (random, 256 bits; only its SHA-256
 is stored) and answers the URL; posting again makes a new one and the old URL
 stops working, as does `DELETE /api/calendar`. `GET /api/calendar/{secret}.ics`
-answers one all-day event per open check-in of the secret's owner: the household's
-label, team and intensity and the date, never a note (RFC 5545: CRLF line ends,
-lines folded at 75 octets, text escaped).
+answers one all-day event per open check-in of the secret's owner, on its due date
+(an overdue one on its past date, marked "over tijd"): the household's label, team
+and intensity, never a note. The event's title names the intensity: a waakvlam
+household's check-in is a "Waakvlamcontact", a licht one's a "Contactmoment (licht)".
+The `icalendar` library writes it (RFC 5545: CRLF line ends, lines folded at 75
+octets, text escaped).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import icalendar
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
@@ -25,7 +29,8 @@ from api.deps import PrincipalDep, ScheduleDep, SettingsDep
 from api.routers.common import problems
 from api.routers.notifications import SIGNED_IN, NotificationsDep
 from domain.errors import NotFound
-from waakvlam.mail import household_link
+from domain.values import Intensity, local_date
+from waakvlam.mail import dutch_date, household_link, when_due
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 
@@ -83,62 +88,57 @@ def calendar_feed(secret: str, request: Request, view: NotificationsDep, schedul
 
 
 # ---- RFC 5545 ---------------------------------------------------------------------------
+# The icalendar library writes the feed: escaping, CRLF line ends and folding at 75 octets (never inside a
+# UTF-8 character) are its business.
 
 
-def escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 3.3.11)."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+def title(intensity: str) -> str:
+    """What a check-in is called in the feed: a `waakvlam` household's is a waakvlamcontact; any other's is a
+    contactmoment that names its intensity (`Contactmoment (licht)`), as a `licht` household is not on a pilot
+    light."""
+    if intensity == Intensity.WAAKVLAM:
+        return "Waakvlamcontact"
+    return f"Contactmoment ({intensity})"
 
 
-def fold(line: str) -> str:
-    """Fold a content line into lines of at most 75 octets (RFC 5545 3.1), never inside a UTF-8 character;
-    continuation lines start with one space."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    parts, current, size, limit = [], [], 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, 74  # the leading space counts
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts)
+def event(row: Any, *, today: date, host: str, stamp: datetime, base_url: str) -> icalendar.Event:
+    """One all-day VEVENT for an open check-in (a `ScheduleRow`) on its own due date, also when that date has
+    passed: then the summary and the description say it is over tijd. The UID is stable per check-in."""
+    link = household_link(base_url, row.household_id)
+    kind = title(row.intensity)
+    overdue = row.due < today
+    summary = f"{kind}: {row.label}" + (" (over tijd)" if overdue else "")
+    description = f"{kind} met {row.label} ({row.team}, intensiteit {row.intensity})."
+    if overdue:
+        description += f"\nOver tijd: gepland op {dutch_date(row.due)} ({when_due(row.due, today)})."
+    found = icalendar.Event()
+    found.add("uid", f"waakvlam-check-in-{row.check_in_id}@{host}")
+    found.add("dtstamp", stamp)
+    found.add("dtstart", row.due)  # a date: VALUE=DATE, an all-day event
+    found.add("dtend", row.due + timedelta(days=1))
+    found.add("summary", summary)
+    found.add("description", f"{description}\n{link}")
+    found.add("url", link)
+    found.add("categories", ["Waakvlam"] + (["Over tijd"] if overdue else []))
+    found.add("transp", "TRANSPARENT")
+    return found
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _day(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def calendar(rows: Iterable[Any], owner: str, *, now: datetime, base_url: str) -> str:
-    """The feed: one all-day VEVENT per open check-in (`ScheduleRow`s), UID stable per check-in."""
+def calendar(rows: Iterable[Any], owner: str, *, now: datetime, base_url: str) -> bytes:
+    """The feed: one all-day VEVENT per open check-in (`ScheduleRow`s), each on its due date; past due dates
+    are compared with today's Dutch date."""
     host = urlsplit(base_url).hostname or "waakvlam"
-    name = escape(f"Waakvlamcontacten van {owner}")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"NAME:{name}", f"X-WR-CALNAME:{name}", "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H"]
+    name = f"Waakvlamcontacten van {owner}"
+    feed = icalendar.Calendar()
+    feed.add("version", "2.0")
+    feed.add("prodid", PRODID)
+    feed.add("calscale", "GREGORIAN")
+    feed.add("method", "PUBLISH")
+    feed.add("name", name)
+    feed.add("x-wr-calname", name)
+    feed.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    feed.add("x-published-ttl", "PT1H")
+    today, stamp = local_date(now), now.astimezone(UTC)
     for row in rows:
-        link = household_link(base_url, row.household_id)
-        summary = escape(f"Waakvlamcontact: {row.label}")
-        description = escape(f"Waakvlamcontact met {row.label} ({row.team}, {row.intensity}).\n{link}")
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:waakvlam-check-in-{row.check_in_id}@{host}",
-            f"DTSTAMP:{_stamp(now)}",
-            f"DTSTART;VALUE=DATE:{_day(row.due)}",
-            f"DTEND;VALUE=DATE:{_day(row.due + timedelta(days=1))}",
-            f"SUMMARY:{summary}",
-            f"DESCRIPTION:{description}",
-            f"URL:{link}",
-            "CATEGORIES:Waakvlam",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        feed.add_component(event(row, today=today, host=host, stamp=stamp, base_url=base_url))
+    return feed.to_ical()

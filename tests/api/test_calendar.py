@@ -12,7 +12,7 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.support import BRAM, assert_problem, next_check_in, register, write
+from tests.api.support import BRAM, assert_problem, next_check_in, noon_days_ago, register, today, write
 
 CARLA = {"Authorization": "Bearer dev-carla"}
 LONG_LABEL = "Fam. Öztürk-Van den Bergh-Ünal, de héle familie van de Rozenstraat, en oma Zoë die bij hen inwoont"
@@ -38,8 +38,8 @@ def _feed_path(client, headers=BRAM) -> str:
     return urlsplit(body["url"]).path
 
 
-def _household(client, label: str, coordinator: str = "bram") -> str:
-    household_id = register(client, label, "Wijkteam Noord", intensity="waakvlam")
+def _household(client, label: str, coordinator: str = "bram", intensity: str = "waakvlam", **fields) -> str:
+    household_id = register(client, label, "Wijkteam Noord", intensity=intensity, **fields)
     write(client, household_id, "coordinator", {"coordinator": coordinator, "handover_note": "Hond bijt"},
           headers=CARLA)
     return household_id
@@ -86,6 +86,40 @@ def test_a_coordinators_feed_has_one_all_day_event_per_open_check_in_and_parses(
     assert any(line.startswith(b" ") for line in lines), "the long label is folded"
     for line in lines:
         line.decode("utf-8")  # a fold never splits a character
+
+
+def test_an_overdue_check_in_stays_on_its_own_past_date_marked_over_tijd(client, live):
+    late = _household(client, "Fam. Laat", occurred_at=noon_days_ago(50))  # waakvlam: due 42 days on, 8 days ago
+    soon = _household(client, "Fam. Binnenkort")
+    live()
+
+    events = {str(e["SUMMARY"]): e for e in _fetch(_feed_path(client), client)[1].walk("VEVENT")}
+
+    assert set(events) == {"Waakvlamcontact: Fam. Laat (over tijd)", "Waakvlamcontact: Fam. Binnenkort"}
+    overdue = events["Waakvlamcontact: Fam. Laat (over tijd)"]
+    due = next_check_in(client, late)["due"]
+    assert overdue.decoded("DTSTART").isoformat() == due and date.fromisoformat(due) < today()  # not moved to today
+    assert "Over tijd: gepland op " in str(overdue["DESCRIPTION"]) and "8 dagen over tijd" in str(
+        overdue["DESCRIPTION"])
+    assert "Over tijd" in [str(c) for c in overdue["CATEGORIES"].cats]
+    on_time = events["Waakvlamcontact: Fam. Binnenkort"]
+    assert on_time.decoded("DTSTART").isoformat() == next_check_in(client, soon)["due"]
+    assert "over tijd" not in str(on_time["DESCRIPTION"]).lower()
+
+
+def test_the_events_title_names_the_households_intensity(client, live):
+    for label, intensity in (("Fam. Waak", "waakvlam"), ("Fam. Licht", "licht"), ("Fam. Veel", "intensief"),
+                             ("Fam. Nood", "crisis")):
+        _household(client, label, intensity=intensity)
+    live()
+
+    events = {str(e["SUMMARY"]): e for e in _fetch(_feed_path(client), client)[1].walk("VEVENT")}
+
+    # Only a household on a pilot light has a waakvlamcontact; a licht household's check-in is a contactmoment.
+    assert set(events) == {"Waakvlamcontact: Fam. Waak", "Contactmoment (licht): Fam. Licht",
+                           "Contactmoment (intensief): Fam. Veel", "Contactmoment (crisis): Fam. Nood"}
+    assert str(events["Contactmoment (licht): Fam. Licht"]["DESCRIPTION"]).startswith(
+        "Contactmoment (licht) met Fam. Licht (Wijkteam Noord, intensiteit licht).")
 
 
 def test_the_feed_follows_the_schedule_and_each_check_in_keeps_its_uid(client, live):
