@@ -55,6 +55,21 @@ def test_a_label_with_accents_or_line_breaks_stays_in_its_subject_and_smuggles_i
     assert message.get_content().replace("\r\n", "\n") == "Één regel.\nTwee: é ü ß\n"
 
 
+def test_with_html_the_message_is_an_alternative_of_the_text_first_and_the_html():
+    raw = mail.compose(mail_id=UUID(int=7), sender="Waakvlam <waakvlam@w.test>", to="bram@noord.test",
+                       subject="Waakvlamcontact morgen: Fam. Jansen", body="Één regel.\n", domain="w.test",
+                       sent_at=datetime(2026, 3, 3, 8, tzinfo=UTC), html="<p>Één regel.</p>\n")
+    assert raw.isascii() and all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    message = message_from_bytes(raw, policy=email_policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Message-ID"] == f"<{UUID(int=7)}@w.test>"
+    text, html = message.iter_parts()
+    assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+    assert text.get_content().replace("\r\n", "\n") == "Één regel.\n"
+    assert html.get_content().replace("\r\n", "\n") == "<p>Één regel.</p>\n"
+    assert message.get_body(("plain",)) is text
+
+
 @pytest.mark.parametrize(("due", "today", "said"), [
     (date(2026, 3, 6), date(2026, 3, 3), "over 3 dagen"), (date(2026, 3, 4), date(2026, 3, 3), "morgen"),
     (date(2026, 3, 3), date(2026, 3, 3), "vandaag"), (date(2026, 3, 2), date(2026, 3, 3), "1 dag over tijd"),
