@@ -10,6 +10,12 @@ reason. Linking and registering also record the signal on the household
 
 Event names start with `Signal`: the projections tell events apart by their
 class name, and the household has events called `Registered` and `Closed`.
+
+A signal's personal data has an owner from the first minute (issue 12): its personal fields are
+sealed with a data key of its own (`PERSONAL_FIELDS`, domain/erasure.py) from the report on. Linked
+to a household, it keeps that key (see `link`); never linked (new, or dismissed), it is shredded
+after the team's retention period (workers/retention.py) or on the privacy officer's request
+(`forget`, domain/signal_erasure.py).
 """
 
 from __future__ import annotations
@@ -21,14 +27,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.erasure import REDACTED
 from domain.errors import InvalidInput, RuleViolation
 from domain.household import _domains, _when, now
 from domain.values import Urgency, choice
 
-NEW, LINKED, DISMISSED = "new", "linked", "dismissed"
+NEW, LINKED, DISMISSED, FORGOTTEN = "new", "linked", "dismissed", "forgotten"
 
-# The personal fields of each signal event, sealed with the signal's own key (domain/erasure.py);
-# forgetting a household destroys the keys of the signals linked to it too.
+# The personal fields of each signal event, sealed with the signal's own key (domain/erasure.py), the key
+# per aggregate id that households have too; forgetting a household destroys the keys of the signals linked
+# to it as well. `SignalForgotten` holds nothing personal: who had the signal erased, when and why stays.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "SignalReported": ("reporter_name", "reporter_contact", "about_name", "about_address", "description"),
     "SignalDismissed": ("reason",),
@@ -108,7 +116,16 @@ class Signal(Aggregate):
 
     def link(self, household_id: UUID, *, actor: str, new_household: bool = False,
              occurred_at: datetime | None = None) -> None:
-        """Link the signal to a household (`new_household`: one registered from this signal)."""
+        """Link the signal to a household (`new_household`: one registered from this signal).
+
+        The signal keeps its own key: the key is carried over to the household's lifecycle, not re-sealed.
+        Re-sealing under the household's key would mean rewriting the stored `SignalReported` (the event store
+        is append-only, and the hash chain covers the stored bytes), or copying the personal fields into a new
+        event, a second copy of the same data under a second key, which an erasure then has to find twice.
+        Instead the household records the signal (`SignalRecorded`, with its `signal_id`, sealed with the
+        household's key), and forgetting the household follows that id and destroys this signal's key with
+        its own (`Households._shred`); a linked signal is kept as long as its household is, so the signals'
+        retention passes it by."""
         when = self._check_untriaged(occurred_at)
         self._linked(actor=actor, occurred_at=when, household_id=household_id, new_household=new_household)
 
@@ -128,8 +145,29 @@ class Signal(Aggregate):
     def _dismissed(self, *, actor: str, occurred_at: datetime, reason: str) -> None:
         self.status = DISMISSED
 
+    # ---- erasure ------------------------------------------------------------------
+
+    def forget(self, *, actor: str, reason: str, occurred_at: datetime | None = None) -> None:
+        """Forget the signal (the application then destroys its key): on the privacy officer's request, or
+        past its retention period. A linked one too: its report (who reported, about whom) goes, while the
+        household's own record of it (`SignalRecorded`, under the household's key) stays in that file."""
+        if self.status == FORGOTTEN:
+            raise RuleViolation("a signal is forgotten once", f"signal {self.id} was already forgotten")
+        if not reason.strip():
+            raise RuleViolation("an erasure says why")
+        when = _when(occurred_at)
+        if occurred_at is not None and when < self.seen_at:
+            raise RuleViolation("a signal is erased after it was seen",
+                                f"{when.isoformat()} is before the signal was seen at {self.seen_at.isoformat()}")
+        self._forgotten(actor=actor, occurred_at=when, reason=reason.strip())
+
+    @event("SignalForgotten")
+    def _forgotten(self, *, actor: str, occurred_at: datetime, reason: str) -> None:
+        self.status = FORGOTTEN
+        self.about_name = self.about_address = self.description = REDACTED
+
     def check_untriaged(self) -> None:
-        """Refuse (409) when the signal was already triaged."""
+        """Refuse (409) when the signal was already triaged (or forgotten)."""
         if self.status != NEW:
             raise RuleViolation("a signal is triaged once", f"signal {self.id} was already {self.status}")
 

@@ -28,6 +28,10 @@ SIGNAL_LEVELS = (Intensity.WAAKVLAM, Intensity.LICHT)  # where a signal brings t
 MAX_REMIND_DAYS_BEFORE = 30
 MAX_OVERDUE_DAYS = 90
 MAX_SIGNAL_DAYS = 42
+# How long a signal that led to nothing (dismissed, or never triaged) is kept before it is shredded
+# (workers/retention.py): not the 15 years of a household's file, which it never became.
+DEFAULT_SIGNAL_RETENTION_MONTHS = 6
+MAX_SIGNAL_RETENTION_MONTHS = 60
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class TeamPolicy:
         default_factory=lambda: {str(k): v for k, v in DEFAULT_SIGNAL_CHECK_IN_DAYS.items()})
     team_lead: str | None = None
     addresses: dict[str, str] = field(default_factory=dict)  # user -> e-mail address
+    signal_retention_months: int = DEFAULT_SIGNAL_RETENTION_MONTHS  # a dismissed or never-linked signal's term
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,9 +84,16 @@ def checked_policy(**fields: Any) -> TeamPolicy:
         if not isinstance(address, str) or "@" not in address or address.strip() != address or "\n" in address:
             raise InvalidInput(f"addresses.{user}", "must be an e-mail address")
     lead = fields.get("team_lead")
+    months = fields.get("signal_retention_months", DEFAULT_SIGNAL_RETENTION_MONTHS)
+    if months is None:
+        months = DEFAULT_SIGNAL_RETENTION_MONTHS
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= MAX_SIGNAL_RETENTION_MONTHS:
+        raise RuleViolation("a signal that led to nothing is kept for a bounded time",
+                            f"signal_retention_months must be between 1 and {MAX_SIGNAL_RETENTION_MONTHS},"
+                            f" got {months}")
     return TeamPolicy(cadence=cadence, remind_days_before=remind, overdue_days=overdue,
                       signal_check_in_days=signal_days, team_lead=lead.strip() if lead else None,
-                      addresses=addresses)
+                      addresses=addresses, signal_retention_months=months)
 
 
 class Team(Aggregate):
@@ -106,7 +118,9 @@ class Team(Aggregate):
     @event("TeamPolicySet")
     def _policy_set(self, *, actor: str, occurred_at: datetime, cadence: dict[str, int], remind_days_before: int,
                     overdue_days: int, signal_check_in_days: dict[str, int], team_lead: str | None,
-                    addresses: dict[str, str]) -> None:
+                    addresses: dict[str, str],
+                    signal_retention_months: int = DEFAULT_SIGNAL_RETENTION_MONTHS) -> None:
+        # A policy set before signals had a retention term has none in its event: the default applies.
         self.policy = TeamPolicy(cadence=cadence, remind_days_before=remind_days_before, overdue_days=overdue_days,
                                  signal_check_in_days=signal_check_in_days, team_lead=team_lead,
-                                 addresses=addresses)
+                                 addresses=addresses, signal_retention_months=signal_retention_months)

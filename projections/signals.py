@@ -35,6 +35,7 @@ from projections.versions import table_name
 NEW, LINKED, DISMISSED = "new", "linked", "dismissed"
 URGENCY_RANK = {"low": 0, "normal": 1, "high": 2, "acute": 3}
 SIGNAL_KINDS = frozenset({"SignalReported", "SignalLinked", "SignalDismissed"})
+FORGOTTEN_SIGNAL = "SignalForgotten"  # a signal erased on its own (domain/signal_erasure.py): its row leaves the inbox
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ class SignalRow:
 
 
 def fold(row: SignalRow | None, event: Any) -> SignalRow | None:
-    """The inbox row after one of the signal's own events; other events leave it as it was."""
+    """The inbox row after one of the signal's own events; other events leave it as it was.
+    A forgotten signal has no row (None): nothing of its report stays in the inbox."""
     kind = type(event).__name__
+    if kind == FORGOTTEN_SIGNAL:
+        return None
     if kind == "SignalReported":
         return SignalRow(
             signal_id=event.originator_id, status=NEW, source=event.source, reported_by=event.actor,
@@ -116,6 +120,8 @@ def replay(events: Iterable[Any]) -> dict[UUID, SignalRow]:
         if type(event).__name__ == "Forgotten":
             rows = {key: row for key, row in rows.items() if row.household_id != event.originator_id}
             contacts.pop(event.originator_id, None)
+        elif type(event).__name__ == FORGOTTEN_SIGNAL:
+            rows.pop(event.originator_id, None)
         elif type(event).__name__ in SIGNAL_KINDS:
             row = fold(rows.get(event.originator_id), event)
             if row is not None:
@@ -212,6 +218,7 @@ class SignalsView(PostgresTrackingRecorder):
             "SELECT {1} FROM {0} WHERE signal_id = ANY(%s) OR household_id = ANY(%s) FOR UPDATE").format(
             self.table, self._columns)
         self._delete_of = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.table)
+        self._delete_signals = SQL("DELETE FROM {0} WHERE signal_id = ANY(%s)").format(self.table)
         self._delete_contacts_of = SQL("DELETE FROM {0} WHERE household_id = ANY(%s)").format(self.contacts)
         self._upsert_contact = SQL(
             "INSERT INTO {0} (household_id, contact_id, occurred_at) VALUES (%s, %s, %s)"
@@ -231,6 +238,7 @@ class SignalsView(PostgresTrackingRecorder):
         contacts = [(event.originator_id, *moment) for event, _ in batch
                     if (moment := contact_moment(event)) is not None]
         forgotten = [event.originator_id for event, _ in batch if type(event).__name__ == "Forgotten"]
+        erased = [event.originator_id for event, _ in batch if type(event).__name__ == FORGOTTEN_SIGNAL]
         with self.datastore.transaction(commit=True) as curs:
             if contacts:
                 curs.executemany(self._upsert_contact, contacts)
@@ -255,6 +263,8 @@ class SignalsView(PostgresTrackingRecorder):
                 changed = [asdict(row) for key, row in after.items() if before.get(key) != row]
                 if changed:
                     curs.executemany(self._upsert, changed)
+            if erased:  # a forgotten signal leaves the inbox (after whatever this batch folded for it)
+                curs.execute(self._delete_signals, (erased,))
             if forgotten:  # the signals of a forgotten household leave the inbox, with its contact moments
                 curs.execute(self._delete_of, (forgotten,))
                 curs.execute(self._delete_contacts_of, (forgotten,))

@@ -9,7 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.commands import Days
-from domain.team import DEFAULT_SIGNAL_CHECK_IN_DAYS, MAX_OVERDUE_DAYS, MAX_REMIND_DAYS_BEFORE
+from domain.team import (
+    DEFAULT_SIGNAL_CHECK_IN_DAYS,
+    DEFAULT_SIGNAL_RETENTION_MONTHS,
+    MAX_OVERDUE_DAYS,
+    MAX_REMIND_DAYS_BEFORE,
+    MAX_SIGNAL_RETENTION_MONTHS,
+)
 from domain.values import DEFAULT_CADENCE, Intensity, Urgency
 
 
@@ -60,6 +66,7 @@ class TeamPolicyBody(BaseModel):
         "signal_check_in_days": {"acute": 1, "high": 2, "normal": 7, "low": None},
         "team_lead": "carla",
         "addresses": {"bram": "bram@wijkteam-noord.example"},
+        "signal_retention_months": 6,
     }]})
 
     cadence: dict[Intensity, Days] = Field(default_factory=dict, description="Days between check-ins per "
@@ -75,12 +82,17 @@ class TeamPolicyBody(BaseModel):
     addresses: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=254)]] = Field(
         default_factory=dict, max_length=500,
                                       description="E-mail address per user, for reminders.")
+    signal_retention_months: int = Field(
+        default=DEFAULT_SIGNAL_RETENTION_MONTHS, ge=1, le=MAX_SIGNAL_RETENTION_MONTHS,
+        description="Months a signal that led to nothing (dismissed, or never triaged) is kept before it is "
+                    "shredded by the retention run; a signal linked to a household is kept with the household.")
 
     def fields(self) -> dict[str, object]:
         return {"cadence": {str(k): v for k, v in self.cadence.items()}, "remind_days_before": self.remind_days_before,
                 "overdue_days": self.overdue_days,
                 "signal_check_in_days": {str(k): v for k, v in self.signal_check_in_days.items()},
-                "team_lead": self.team_lead, "addresses": self.addresses}
+                "team_lead": self.team_lead, "addresses": self.addresses,
+                "signal_retention_months": self.signal_retention_months}
 
 
 class TeamPolicyView(BaseModel):
@@ -92,3 +104,4 @@ class TeamPolicyView(BaseModel):
     signal_check_in_days: dict[Urgency, int]
     team_lead: str | None
     addresses: dict[str, str]
+    signal_retention_months: int = Field(description="Months a dismissed or never-triaged signal is kept.")

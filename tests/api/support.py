@@ -292,6 +292,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/signals/{signal_id}", 200, prepare=a_signal, sub_id="signal_id"),
     Route("POST", "/api/signals/{signal_id}/triage", 200, lambda: {"action": "dismiss", "reason": "Al bekend"},
           a_signal, "signal_id"),
+    Route("POST", "/api/signals/{signal_id}/erasure", 200, lambda: {"reason": "Verzoek van de melder (AVG art. 17)"},
+          a_signal, "signal_id", token="dev-dirk"),  # the privacy officer's
     Route("GET", "/api/notifications", 200),
     Route("POST", "/api/notifications/read", 200),
     Route("POST", "/api/notifications/{notification_id}/read", 404, sub_id="notification_id"),  # none yet

@@ -37,6 +37,7 @@ NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/signals"): (*CARE, "partner"),  # a team: its own and unassigned signals; a partner: its reports
     ("GET", "/api/signals/{signal_id}"): CARE,  # a partner: only its own (404 for this one of anna's)
     ("POST", "/api/signals/{signal_id}/triage"): CARE,
+    ("POST", "/api/signals/{signal_id}/erasure"): ("privacy_officer",),  # as a household's erasure
     ("GET", "/api/notifications"): STAFF,
     ("POST", "/api/notifications/read"): STAFF,
     ("POST", "/api/notifications/{notification_id}/read"): STAFF,

@@ -102,7 +102,7 @@ def test_signal_events_do_not_share_a_name_with_household_events():
     # The projections tell events apart by their class name.
     signal_events = {name for name, value in vars(Signal).items() if isinstance(value, type)
                      and issubclass(value, Signal.Event) and name not in ("Event", "Created")}
-    assert signal_events == {"SignalReported", "SignalLinked", "SignalDismissed"}
+    assert signal_events == {"SignalReported", "SignalLinked", "SignalDismissed", "SignalForgotten"}
     from domain.household import Household
 
     assert not signal_events & set(vars(Household))

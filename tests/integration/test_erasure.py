@@ -2,7 +2,9 @@
 its names, addresses or notes, in any table: not in the read models, nor in the reminder outbox (mails
 queued and sent with its label), nor in the access log (an emergency access with a reason naming its
 people); the hash chains over the unchanged event store and over the access log still verify; and the
-projections, live and rebuilt, replay the redacted events without the household."""
+projections, live and rebuilt, replay the redacted events without the household. So for a partner's
+signal that was never linked to a household (issue 12): sealed with its own key from its report on, and
+after its erasure nothing of it is left in a dump either."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import psycopg
 
 from domain.erasure import REDACTED
 from domain.household import FORGOTTEN
+from domain.signal_erasure import forget_signal
 from projections.caseload import CaseloadProjection, CaseloadView
 from projections.plan import PlanProjection, PlanView
 from projections.timeline import TimelineProjection, TimelineView
@@ -37,6 +40,24 @@ def _words() -> dict[str, str]:
             "neighbour": f"Henk Bakker-{token}", "address": f"Kerkstraat {token}",
             "note": f"Schulden bij de Belastingdienst {token}", "plan": f"Sanne belt Woonstad {token}",
             "signal": f"Slaapt slecht sinds de scheiding {token}", "reporter": f"Petra Woonstad-{token}"}
+
+
+def _stray_words() -> dict[str, str]:
+    """What partners reported about a family the team never linked to a household; unique per test."""
+    token = uuid.uuid4().hex[:8]
+    return {"stray": f"Fam. Dekker-{token}", "stray_address": f"Molenweg {token}",
+            "stray_worry": f"Kinderen alleen thuis {token}", "stray_reporter": f"Buurvrouw Ans-{token}",
+            "dismissal": f"Bekend bij Veilig Thuis {token}"}
+
+
+def _stray_signals(households, w: dict[str, str]) -> list[uuid.UUID]:
+    """Two signals never linked to a household: one still new, one dismissed (with a reason naming people)."""
+    ids = [households.report_signal(actor="petra", source="neighbour", reporter_name=w["stray_reporter"],
+                                    about_name=w["stray"], about_address=w["stray_address"],
+                                    description=w["stray_worry"], team="Wijkteam Noord").signal_id
+           for _ in range(2)]
+    households.dismiss_signal(ids[1], actor="anna", reason=w["dismissal"])
+    return ids
 
 
 def _a_household(households, w: dict[str, str]) -> uuid.UUID:
@@ -76,15 +97,20 @@ def test_after_erasure_a_dump_of_the_whole_database_holds_none_of_the_households
         notifications_worker, chain_worker):
     workers = [projection_worker, plan_worker, timeline_worker, schedule_worker, signals_worker,
                notifications_worker, chain_worker]
-    w, other = _words(), _words()
+    w, other = {**_words(), **_stray_words()}, {**_words(), **_stray_words()}
     h = _a_household(households, w)
     _a_household(households, other)
+    strays = _stray_signals(households, w)
+    _stray_signals(households, other)
     _wait(workers, households.recorder.max_notification_id())
     before = _dump(settings)
     assert f"{settings.postgres_schema}.waakvlam_events" in before  # the whole store is in the dump
     assert _found(before, w), "the read models hold the household's words in the clear until it is forgotten"
+    assert w["stray"] in before  # the inbox shows the signals' words until they are forgotten
 
     households.forget(h, actor="privacy", reason="Verzoek van betrokkene (AVG art. 17)")
+    for signal_id in strays:  # the signals never linked have no household to go with: erased on their own
+        forget_signal(households, signal_id, actor="privacy", reason="Verzoek van de melder (AVG art. 17)")
     _wait(workers, households.recorder.max_notification_id())
 
     dump = _dump(settings)
@@ -160,6 +186,47 @@ def test_after_erasure_neither_the_reminder_outbox_nor_the_access_log_holds_the_
         log.close()
         reminders.close()
     assert _found(_dump(settings), w) == []
+
+
+def _stored_state(settings, originator_id: uuid.UUID) -> list[bytes]:
+    with psycopg.connect(settings.database_url) as conn:
+        rows = conn.execute(f'SELECT state FROM "{settings.postgres_schema}".waakvlam_events'
+                            " WHERE originator_id = %s ORDER BY originator_version", (originator_id,)).fetchall()
+    return [bytes(state) for (state,) in rows]
+
+
+def test_a_signal_is_sealed_with_its_own_key_from_its_report_on(households, settings):
+    w = _stray_words()
+    new, dismissed = _stray_signals(households, w)
+    for signal_id in (new, dismissed):
+        stored = _stored_state(settings, signal_id)
+        assert stored, "the signal's events are in the store"
+        for raw in stored:  # not in the clear, nor in any other encoding of the words that the store might use
+            for text in (w["stray"], w["stray_address"], w["stray_worry"], w["stray_reporter"], w["dismissal"]):
+                assert text.encode() not in raw and text.encode().hex().encode() not in raw
+                assert b"Dekker" not in raw
+        assert households.get_signal(signal_id).about_name == w["stray"]  # and read with its key
+    with psycopg.connect(settings.database_url) as conn:
+        keys = conn.execute("SELECT originator_id, wrapped IS NOT NULL"
+                            f' FROM "{settings.postgres_schema}".household_keys WHERE originator_id = ANY(%s)',
+                            ([new, dismissed],)).fetchall()
+    assert sorted(keys) == sorted([(new, True), (dismissed, True)])  # a key per signal
+
+    forget_signal(households, dismissed, actor="privacy", reason="Verzoek van de melder")
+    with psycopg.connect(settings.database_url) as conn:
+        (wrapped,) = conn.execute(f'SELECT wrapped FROM "{settings.postgres_schema}".household_keys'
+                                  " WHERE originator_id = %s", (dismissed,)).fetchone()
+    assert wrapped is None
+    from domain.application import Households
+
+    fresh = Households(env=households.env)  # another process: the events read redacted
+    try:
+        assert fresh.get_signal(dismissed).about_name == REDACTED
+        reported, dismissal, _ = fresh.signal_events(dismissed)
+        assert (reported.about_name, reported.reporter_name, dismissal.reason) == (REDACTED, REDACTED, REDACTED)
+        assert fresh.get_signal(new).about_name == w["stray"]  # the other signal keeps its key
+    finally:
+        fresh.close()
 
 
 def test_the_key_table_keeps_a_tombstone_without_key_material(households, settings):
