@@ -9,7 +9,8 @@
     waakvlam projections  each projection's version, position, lag and whether a worker runs it
     waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
     waakvlam verify   check the hash chains over the stored events and the access log (exit code 1 if broken)
-    waakvlam retention [--confirm]  report (and, confirmed, erase) the households past their retention term
+    waakvlam retention [--confirm]  report (and, confirmed, erase) the households and the signals that led to
+                      nothing (dismissed, never triaged) past their retention term
 """
 
 from __future__ import annotations
@@ -322,7 +323,8 @@ def _rebuild_progress(env: dict[str, str], started: float) -> Callable[[int], No
 
 
 def retention(confirm: bool) -> int:
-    """Report (and with --confirm erase) the households past their retention term: workers/retention.py."""
+    """Report (and with --confirm erase) the households and the signals past their retention term, in one run:
+    workers/retention.py."""
     from domain.application import Households
     from waakvlam.database import eventsourcing_env
     from workers import retention as job
@@ -342,7 +344,8 @@ def main(argv: list[str] | None = None) -> None:
                                             "rebuild", "retention"])
     parser.add_argument("projection", nargs="?", help="for rebuild: the projection (`waakvlam projections` lists them)")
     parser.add_argument("--confirm", action="store_true",
-                        help="for retention: erase the households past their term (without: only report them)")
+                        help="for retention: erase the households and signals past their term "
+                             "(without: only report them)")
     args = parser.parse_args(argv)
     try:
         _command(parser, args)

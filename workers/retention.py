@@ -7,12 +7,19 @@ intervention (`InterventionStarted`, at any support level): it was looked into, 
 domain/erasure.py), one by one, each with the reason why. Nothing is erased without being asked to:
 `waakvlam retention` reports, `waakvlam retention --confirm` erases.
 
+A partner's signal that led to nothing is not kept for years (issue 12): a dismissed signal, or one never
+triaged, is shredded `signal_retention_months` after it was dismissed (or, never triaged, after it was
+received), per its team's policy (default 6 months; a signal for no team: the default). `signals_due()`
+reports them, `erase_signals_due()` forgets them (domain/signal_erasure.py); the same run does both. A signal
+linked to a household is part of that household's file and goes with it.
+
 The households are found from the event store itself (only the topics that matter, read in pages), not
 from a read model that might lag behind.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,8 +27,10 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.application import Households, Outcome
+from domain.application import Households, Outcome, SignalOutcome
 from domain.household import Household
+from domain.signal import DISMISSED, FORGOTTEN, LINKED, NEW, Signal
+from domain.signal_erasure import forget_signal
 from domain.values import local_date
 
 YEARS_AFTER_PROVISION = 15
@@ -30,6 +39,8 @@ ACTOR = "retention"
 PAGE = 10_000
 TOPICS = [get_topic(getattr(Household, kind)) for kind in ("Registered", "InterventionStarted", "Closed",
                                                             "Reopened", "Forgotten")]
+SIGNAL_TOPICS = [get_topic(getattr(Signal, kind)) for kind in ("SignalReported", "SignalLinked",
+                                                               "SignalDismissed", "SignalForgotten")]
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,94 @@ def erase_due(households: Households, today: date | None = None) -> list[tuple[E
             for expired in due(households, today)]
 
 
+# ---- signals that led to nothing ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpiredSignal:
+    signal_id: UUID
+    team: str | None
+    status: str  # new (never triaged) or dismissed
+    since: datetime  # dismissed at, or (never triaged) received at
+    months: int  # the team's term
+    erase_from: date
+
+    def reason(self) -> str:
+        what = "afgewezen op" if self.status == DISMISSED else "nooit beoordeeld, ontvangen op"
+        return (f"Bewaartermijn signaal verstreken: {self.months} maanden, {what} {local_date(self.since).isoformat()}"
+                " (teambeleid)")
+
+    def __str__(self) -> str:
+        status = "afgewezen" if self.status == DISMISSED else "nieuw    "
+        return (f"{self.signal_id}  {self.team or '(geen team)':<20}  {status} {local_date(self.since).isoformat()}"
+                f"  te wissen vanaf {self.erase_from.isoformat()}")
+
+
+def months_after(moment: datetime, months: int) -> date:
+    """The Dutch date `months` after `moment` (the 31st of a shorter month: its last day)."""
+    day = local_date(moment)
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class _SignalState:
+    team: str | None
+    since: datetime
+    status: str = NEW
+
+
+def _signal_states(households: Households) -> Iterator[tuple[UUID, _SignalState]]:
+    states: dict[UUID, _SignalState] = {}
+    position = 0
+    while True:
+        page = households.recorder.select_notifications(start=position, limit=PAGE, topics=SIGNAL_TOPICS,
+                                                        inclusive_of_start=False)
+        if not page:
+            break
+        for notification in page:
+            event = households.mapper.to_domain_event(notification)
+            kind = type(event).__name__
+            if kind == "SignalReported":  # received: its record time
+                states[event.originator_id] = _SignalState(team=event.team, since=event.timestamp)
+                continue
+            state = states.get(event.originator_id)
+            if state is None:
+                continue
+            if kind == "SignalLinked":
+                state.status = LINKED
+            elif kind == "SignalDismissed":
+                state.status, state.since = DISMISSED, event.occurred_at
+            elif kind == "SignalForgotten":
+                state.status = FORGOTTEN
+        position = page[-1].id
+    yield from states.items()
+
+
+def signals_due(households: Households, today: date | None = None) -> list[ExpiredSignal]:
+    """The dismissed and never-triaged signals past their team's term on `today`, the oldest first."""
+    today = today or local_date(datetime.now(UTC))
+    found = []
+    for signal_id, state in _signal_states(households):
+        if state.status not in (NEW, DISMISSED):
+            continue
+        months = households.team_policy(state.team or "").signal_retention_months
+        erase_from = months_after(state.since, months)
+        if erase_from <= today:
+            found.append(ExpiredSignal(signal_id, state.team, state.status, state.since, months, erase_from))
+    return sorted(found, key=lambda e: (e.since, str(e.signal_id)))
+
+
+def erase_signals_due(households: Households, today: date | None = None) -> list[tuple[ExpiredSignal,
+                                                                                         SignalOutcome]]:
+    """Forget every signal past its term; what was erased."""
+    return [(expired, forget_signal(households, expired.signal_id, actor=ACTOR, reason=expired.reason()))
+            for expired in signals_due(households, today)]
+
+
 def run(households: Households, *, confirm: bool, today: date | None = None) -> int:
-    """The CLI's job: print what is due (and, confirmed, erase it); the number of households."""
+    """The CLI's job: print what is due, households and signals (and, confirmed, erase it); how many in all."""
     expired = due(households, today)
     print(f"{len(expired)} huishouden(s) voorbij de bewaartermijn"
           + (": nu gewist" if confirm and expired else "" if confirm else " (wissen: --confirm)"), flush=True)
@@ -127,4 +224,11 @@ def run(households: Households, *, confirm: bool, today: date | None = None) -> 
         if confirm:
             households.forget(item.household_id, actor=ACTOR, reason=item.reason())
         print(f"  {item}", flush=True)
-    return len(expired)
+    signals = signals_due(households, today)
+    print(f"{len(signals)} signaal/signalen voorbij de bewaartermijn"
+          + (": nu gewist" if confirm and signals else "" if confirm else " (wissen: --confirm)"), flush=True)
+    for signal in signals:
+        if confirm:
+            forget_signal(households, signal.signal_id, actor=ACTOR, reason=signal.reason())
+        print(f"  {signal}", flush=True)
+    return len(expired) + len(signals)

@@ -3,7 +3,11 @@ and on confirmation erased by crypto-shredding; nothing else is touched."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import time_machine
 
 from domain.erasure import REDACTED
 from domain.household import FORGOTTEN
@@ -82,3 +86,78 @@ def test_the_cli_reports_and_erases_only_when_confirmed(households, settings, mo
         assert "2 huishouden(s) voorbij de bewaartermijn" in capsys.readouterr().out
         assert households.get(ids["old without provision"]).status == status
     assert households.get(ids["old with provision"]).status == FORGOTTEN
+
+
+
+# ---- signals that led to nothing (issue 12): 6 months by default, from the team's policy -----------------
+
+
+def _signals(households, team: str = "Wijkteam Noord", *, months_ago: int = 0) -> dict[str, UUID]:
+    """A signal of each fate, reported and triaged `months_ago` months (and a day) ago."""
+    def reported(about: str) -> UUID:
+        return households.report_signal(actor="petra", source="housing_corporation", about_name=about,
+                                        about_address="Lindelaan 4", description="Huurachterstand",
+                                        team=team).signal_id
+
+    then = NOW - timedelta(days=round(30.44 * months_ago) + 1) if months_ago else NOW
+    with time_machine.travel(then, tick=True):
+        ids = {name: reported(f"Fam. {name} {months_ago}") for name in ("dismissed", "new", "linked", "registered")}
+        households.dismiss_signal(ids["dismissed"], actor="anna", reason="Bekend bij de schuldhulpverlening")
+        h = households.register(actor="anna", label="Fam. Gevolgd", team=team).household_id
+        households.link_signal(ids["linked"], h, actor="anna")
+        households.register_from_signal(ids["registered"], actor="anna", label="Fam. Nieuw")
+    return ids
+
+
+def test_a_dismissed_or_never_triaged_signal_is_due_after_six_months_a_younger_or_linked_one_not(households):
+    old, young = _signals(households, months_ago=7), _signals(households, months_ago=5)
+    due = retention.signals_due(households)
+    assert [e.signal_id for e in due] == [old["new"], old["dismissed"]]  # the longest past first: received, dismissed
+    assert {(e.status, e.months) for e in due} == {("dismissed", 6), ("new", 6)}
+    assert all("6 maanden" in e.reason() for e in due)
+    assert households.get_signal(old["dismissed"]).about_name == "Fam. dismissed 7"  # reported, not erased
+    # Years on, the linked ones are still their households', kept as long as those are.
+    later = {e.signal_id for e in retention.signals_due(households, retention.months_after(NOW, 120))}
+    assert later == {old["dismissed"], old["new"], young["dismissed"], young["new"]}
+
+
+def test_on_confirmation_the_signals_past_their_term_are_shredded_and_no_others(households):
+    old, young = _signals(households, months_ago=7), _signals(households, months_ago=5)
+    erased = retention.erase_signals_due(households)
+    assert {e.signal_id for e, _ in erased} == {old["dismissed"], old["new"]}
+    for ids, months in ((old, 7), (young, 5)):
+        for name, signal_id in ids.items():
+            signal = households.get_signal(signal_id)
+            if months == 7 and name in ("dismissed", "new"):
+                assert (signal.status, signal.about_name) == ("forgotten", REDACTED)
+                assert households.keyring.for_reading(signal_id) is None
+                assert "Bewaartermijn signaal verstreken" in households.signal_events(signal_id)[-1].reason
+            else:
+                assert signal.about_name == f"Fam. {name} {months}"
+    assert retention.signals_due(households) == []  # forgotten is done
+
+
+def test_the_teams_policy_sets_the_signals_term(households):
+    households.set_team_policy("Wijkteam Zuid", actor="ingrid", signal_retention_months=3)
+    zuid, noord = _signals(households, team="Wijkteam Zuid", months_ago=4), _signals(households, months_ago=4)
+    assert {e.signal_id for e in retention.signals_due(households)} == {zuid["dismissed"], zuid["new"]}
+    assert noord["new"] not in {e.signal_id for e in retention.signals_due(households)}
+
+
+def test_the_cli_reports_and_shreds_signals_in_the_same_run_as_households(households, settings, monkeypatch,
+                                                                          capsys):
+    households_due = _story(households)
+    old = _signals(households, months_ago=7)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("POSTGRES_SCHEMA", settings.postgres_schema)
+    monkeypatch.setattr("waakvlam.cli.get_settings", lambda: settings)
+    for argv, status in ((["retention"], "dismissed"), (["retention", "--confirm"], "forgotten")):
+        with contextlib.suppress(SystemExit):
+            cli(argv)
+        out = capsys.readouterr().out
+        assert "2 huishouden(s) voorbij de bewaartermijn" in out
+        assert "2 signaal/signalen voorbij de bewaartermijn" in out and str(old["dismissed"]) in out
+        households.keyring.forget_cached(old["dismissed"])  # the CLI's process shredded it, not this one
+        assert households.get_signal(old["dismissed"]).status == status
+    assert households.get(households_due["old with provision"]).status == FORGOTTEN
+    assert households.get_signal(old["linked"]).about_name == "Fam. linked 7"
