@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
-from html import escape
+from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from projections import signals as inbox
 from projections.history import _plain
@@ -67,66 +69,15 @@ def linked_signals(events: Iterable[Any]) -> list[UUID]:
     return found
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value))
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, dict):
-        return "<ul>" + "".join(f"<li>{_e(k)}: {_value(v)}</li>" for k, v in value.items()) + "</ul>" if value else "—"
-    if isinstance(value, list):
-        return "<ul>" + "".join(f"<li>{_value(v)}</li>" for v in value) + "</ul>" if value else "—"
-    return _e(value) if value not in (None, "") else "—"
+# Autoescape on: every value is text, never markup, whoever typed it. `None` renders as nothing.
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
+                        undefined=StrictUndefined, finalize=lambda value: "" if value is None else value,
+                        auto_reload=False)
 
 
 def as_html(export: dict[str, Any]) -> str:
-    """The export as a page a person can read (in Dutch); every value escaped."""
+    """The export as a page a person can read (in Dutch), rendered from `templates/subject_access.html`; every
+    value escaped."""
     plan = export["plan"] or {}
-    label = plan.get("label") or "huishouden"
-    parts = [
-        "<!doctype html>", '<html lang="nl"><head><meta charset="utf-8">',
-        f"<title>Inzage: {_e(label)}</title>",
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem;text-align:left;"
-        "vertical-align:top}</style></head><body>",
-        f"<h1>Inzage in het dossier van {_e(label)}</h1>",
-        f"<p>Dit overzicht bevat alles wat het sociaal wijkteam over dit huishouden heeft vastgelegd, "
-        f"opgesteld op {_e(export['exported_at'][:16].replace('T', ' '))} (UTC).</p>",
-    ]
-    if export["status"] == "forgotten":
-        parts.append("<p><strong>De persoonsgegevens van dit huishouden zijn gewist.</strong> "
-                     "Wat overblijft is dat er een dossier was, en wanneer en waarom het is gewist.</p>")
-    if plan:
-        parts += ["<h2>Het plan</h2>", "<table><tr><th>Team</th><th>Regisseur</th><th>Intensiteit</th></tr>",
-                  f"<tr><td>{_e(plan.get('team'))}</td><td>{_e(plan.get('coordinator'))}</td>"
-                  f"<td>{_e(plan.get('intensity'))}</td></tr></table>"]
-        for domain, found in (plan.get("life_domains") or {}).items():
-            goals = "".join(f"<li>{_e(g.get('description'))} ({_e(g.get('status'))})</li>" for g in found["goals"])
-            parts.append(f"<h3>{_e(domain)}</h3><p>Score: {_e(found.get('score'))}</p>"
-                         + (f"<ul>{goals}</ul>" if goals else ""))
-    parts += ["<h2>Tijdlijn</h2>", "<table><tr><th>Wanneer</th><th>Wat</th><th>Door</th></tr>"]
-    parts += [f"<tr><td>{_e(r['occurred_at'][:10])}</td><td>{_e(r['summary'])}</td><td>{_e(r['actor'])}</td></tr>"
-              for r in reversed(export["timeline"])]
-    parts.append("</table>")
-    if export["signals"]:
-        parts += ["<h2>Signalen van partners</h2>",
-                  "<table><tr><th>Gezien</th><th>Melder</th><th>Over</th><th>Wat</th></tr>"]
-        parts += [f"<tr><td>{_e(s['occurred_at'][:10])}</td><td>{_e(s['reporter_name'] or s['source'])}</td>"
-                  f"<td>{_e(s['about_name'])} {_e(s['about_address'])}</td><td>{_e(s['description'])}</td></tr>"
-                  for s in export["signals"]]
-        parts.append("</table>")
-    parts += ["<h2>Wie heeft het dossier ingezien</h2>",
-              "<p>Elke keer dat iemand het dossier inzag, wijzigde of uitvoerde, met wanneer, wie, in welke functie "
-              "en of het in een noodsituatie was (noodtoegang: iemand buiten het eigen wijkteam).</p>",
-              "<table><tr><th>Wanneer (UTC)</th><th>Wie</th><th>Functie</th><th>Wat</th><th>Noodtoegang</th></tr>"]
-    parts += [f"<tr><td>{_e(str(a['wanneer'])[:19].replace('T', ' '))}</td><td>{_e(a['wie'])}</td>"
-              f"<td>{_e(a['functie'])}</td><td>{_e(a['wat'])}</td><td>{'ja' if a['noodtoegang'] else 'nee'}</td></tr>"
-              for a in reversed(export.get("access_log") or [])]
-    parts.append("</table>")
-    parts += ["<h2>Alle vastgelegde gegevens</h2>",
-              "<table><tr><th>Versie</th><th>Soort</th><th>Vastgelegd</th><th>Gegevens</th></tr>"]
-    parts += [f"<tr><td>{_e(e['version'])}</td><td>{_e(KIND_NL.get(e['kind'], e['kind']))}</td>"
-              f"<td>{_e(e['recorded_at'][:16].replace('T', ' '))} door {_e(e['actor'])}</td>"
-              f"<td>{_value(e['fields'])}</td></tr>" for e in export["events"]]
-    parts += ["</table>", "</body></html>"]
-    return "\n".join(parts)
+    return TEMPLATES.get_template("subject_access.html").render(
+        export=export, plan=plan, label=plan.get("label") or "huishouden", kinds=KIND_NL)
