@@ -2,8 +2,9 @@
 actor of what it changes. A bearer token is one of:
 
 - an OpenID Connect access token (a JWT) of the configured issuer: signature checked
-  against the issuer's keys (JWKS, inline or from its URL, cached; an unknown `kid`
-  refetches at most once a minute), RS256 or ES256 only, `iss`, `aud`, `exp` and
+  against the issuer's keys (JWKS, inline or from its URL through PyJWT's
+  `PyJWKClient`, cached for an hour; an unknown `kid` refetches at most once a
+  minute), RS256 or ES256 only, `iss`, `aud`, `exp` and
   `nbf` checked with a small leeway;
 - a session token of a local account (`POST /api/login`, waakvlam/accounts.py);
 - in demo mode, one of the demo tokens; outside demo mode they are refused.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -144,17 +144,22 @@ def oidc_verifier(app: Any, settings: Settings) -> OidcVerifier:
 
 
 class OidcVerifier:
-    """Verifies the issuer's JWTs against its JWKS."""
+    """Verifies the issuer's JWTs against its JWKS: inline keys (settings), else the issuer's keys from its URL
+    through PyJWT's `PyJWKClient`, which fetches, caches and refreshes them."""
 
-    REFRESH_AFTER = 3600.0  # seconds a fetched key set is trusted before it is fetched again
+    REFRESH_AFTER = 3600.0  # seconds a fetched key set is trusted before it is fetched again (the client's lifespan)
     MIN_REFETCH = 60.0  # an unknown kid refetches at most this often (no fetch storm from forged tokens)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.inline = _keys(json.loads(settings.oidc_jwks)) if settings.oidc_jwks else {}
-        self.fetched: dict[str, jwt.PyJWK] = {}
-        self.fetched_at = -1e18
-        self.lock = threading.Lock()
+        self.jwks: IssuerKeys | None = None
+        if settings.oidc_jwks_url:
+            try:
+                self.jwks = IssuerKeys(str(settings.oidc_jwks_url), lifespan=self.REFRESH_AFTER,
+                                       cooldown_duration=self.MIN_REFETCH, back_off=self.MIN_REFETCH)
+            except jwt.PyJWKClientError as error:  # not http(s): no keys, every token refused
+                log.error("oidc.jwks_url_invalid", error=str(error)[:120])
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -184,48 +189,72 @@ class OidcVerifier:
             raise _invalid("the token is not valid here") from None
 
     def _key(self, kid: Any) -> jwt.PyJWK:
-        if not isinstance(kid, str) and not (kid is None and len(self._all()) == 1):
+        if kid is None and len(self.inline) == 1 and self.jwks is None:
+            return next(iter(self.inline.values()))  # one inline key: a token may leave out its kid
+        if not isinstance(kid, str):
             raise _invalid("the token names no key (kid)")
-        if kid is None:
-            return next(iter(self._all().values()))
         found = self.inline.get(kid)
         if found is not None:
             return found
-        if not self.settings.oidc_jwks_url:
+        if self.jwks is None:
             raise _invalid("the token is signed with an unknown key")
-        with self.lock:
-            age = time.monotonic() - self.fetched_at
-            if age > self.REFRESH_AFTER or (kid not in self.fetched and age > self.MIN_REFETCH):
-                self._fetch()
-            found = self.fetched.get(kid)
-        if found is None:
-            raise _invalid("the token is signed with an unknown key")
-        return found
-
-    def _all(self) -> dict[str, jwt.PyJWK]:
-        return {**self.fetched, **self.inline}
-
-    def _fetch(self) -> None:
-        self.fetched_at = time.monotonic()
-        url = str(self.settings.oidc_jwks_url)
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                document = json.loads(response.read(1_000_000))
-            self.fetched = _keys(document)
-        except (OSError, ValueError) as error:
-            log.error("oidc.jwks_unavailable", error=type(error).__name__)
+            return self.jwks.get_signing_key(kid)
+        except jwt.PyJWKClientConnectionError as error:
+            log.error("oidc.jwks_unavailable", error=str(error)[:120])
+        except jwt.PyJWTError:
+            pass
+        raise _invalid("the token is signed with an unknown key")
+
+
+class IssuerKeys(jwt.PyJWKClient):
+    """The issuer's key set from its JWKS URL. `PyJWKClient` fetches it (no redirects, http(s) only), caches the
+    parsed set for `lifespan` seconds and refetches once on an unknown kid, at most once per `cooldown_duration`.
+    Signing keys are looked up in the cached set on every token, not in the client's per-kid cache
+    (`cache_keys`), which never expires: a key the issuer withdrew would stay trusted for the life of the process.
+
+    What it adds: only public RSA and EC signing keys are kept (as `_keys` does for inline keys), and after a
+    failed fetch none is tried again for `back_off` seconds, so an issuer that is away does not cost every
+    request a fetch (the client's cooldown starts only after a successful one)."""
+
+    def __init__(self, uri: str, *, back_off: float, **kwargs: Any) -> None:
+        super().__init__(uri, cache_keys=False, timeout=5, **kwargs)
+        self.back_off = back_off
+        self.retry_at = -1e18
+
+    def fetch_data(self) -> Any:
+        if time.monotonic() < self.retry_at:
+            raise jwt.PyJWKClientConnectionError("the JWKS URL failed a moment ago; not fetched again yet")
+        try:
+            document = super().fetch_data()
+            kept = {"keys": [_public(entry) for entry in document.get("keys", []) if _signing(entry)]}
+            if self.jwk_set_cache is not None:  # the client cached the set as it came: replace it at once
+                self.jwk_set_cache.put(kept)
+        except (jwt.PyJWTError, ValueError):
+            if self.jwk_set_cache is not None:
+                self.jwk_set_cache.put(None)  # nothing usable came: keep nothing of it
+            self.retry_at = time.monotonic() + self.back_off
+            raise
+        return kept
+
+
+def _signing(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("kty") in ("RSA", "EC") and entry.get("use", "sig") == "sig"
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    """A private key has no business here: only its public half is used."""
+    return {k: v for k, v in entry.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
 
 
 def _keys(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
     """The public signing keys of a JWKS, by kid (a key without kid under ""). Symmetric keys are ignored."""
     keys: dict[str, jwt.PyJWK] = {}
     for entry in document.get("keys", []):
-        if not isinstance(entry, dict) or entry.get("kty") not in ("RSA", "EC") or entry.get("use", "sig") != "sig":
+        if not _signing(entry):
             continue
-        if "d" in entry:  # a private key has no business here; use only its public half
-            entry = {k: v for k, v in entry.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
         try:
-            keys[str(entry.get("kid", ""))] = jwt.PyJWK(entry)
+            keys[str(entry.get("kid", ""))] = jwt.PyJWK(_public(entry))
         except jwt.PyJWTError:
             continue
     return keys

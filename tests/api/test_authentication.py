@@ -186,13 +186,14 @@ class _JwksServer:
     def __init__(self) -> None:
         self.document = jwks(jwk(KEY, "k1"))
         self.fetches = 0
+        self.status = 200
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 outer.fetches += 1
                 body = outer.document.encode()
-                self.send_response(200)
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -230,13 +231,49 @@ def test_a_rotated_key_is_fetched_on_its_unknown_kid_but_unknown_kids_cannot_mak
     with oidc_app(settings, oidc_jwks=None, oidc_jwks_url=jwks_server.url) as client:
         assert client.get("/api/households", headers=bearer(token())).status_code == 200
         verifier = client.app.state.oidc
-        verifier.fetched_at -= verifier.MIN_REFETCH + 1  # a while later the issuer rotates its key
+        verifier.jwks._last_successful_fetch -= verifier.MIN_REFETCH + 1  # a while later the issuer rotates its key
         jwks_server.document = jwks(jwk(KEY, "k1"), jwk(OTHER_KEY, "k2"))
         assert client.get("/api/households", headers=bearer(token(OTHER_KEY, "k2"))).status_code == 200
         assert jwks_server.fetches == 2
         for i in range(5):  # forged kids right after: no more fetches
             assert_invalid_token(client.get("/api/households", headers=bearer(token(OTHER_KEY, f"forged-{i}"))))
         assert jwks_server.fetches == 2
+
+
+def test_a_failing_jwks_url_is_not_asked_again_on_every_request(settings, jwks_server):
+    jwks_server.status = 503
+    with oidc_app(settings, oidc_jwks=None, oidc_jwks_url=jwks_server.url) as client:
+        for kid in ("k1", "k1", "k2", "forged"):
+            assert_invalid_token(client.get("/api/households", headers=bearer(token(kid=kid))))
+        assert jwks_server.fetches == 1  # then nothing for a minute (MIN_REFETCH)
+        jwks_server.status = 200
+        client.app.state.oidc.jwks.retry_at -= client.app.state.oidc.MIN_REFETCH + 1  # a minute later
+        assert client.get("/api/households", headers=bearer(token())).status_code == 200
+        assert jwks_server.fetches == 2
+
+
+def test_a_key_the_issuer_withdrew_is_refused_once_the_key_set_is_refreshed(settings, jwks_server):
+    with oidc_app(settings, oidc_jwks=None, oidc_jwks_url=jwks_server.url) as client:
+        assert client.get("/api/households", headers=bearer(token())).status_code == 200
+        jwks_server.document = jwks(jwk(OTHER_KEY, "k2"))  # k1 withdrawn (compromised, say)
+        verifier = client.app.state.oidc
+        verifier.jwks.jwk_set_cache.jwk_set_with_timestamp.timestamp -= verifier.REFRESH_AFTER + 1  # an hour on
+        assert_invalid_token(client.get("/api/households", headers=bearer(token())))
+        assert client.get("/api/households", headers=bearer(token(OTHER_KEY, "k2"))).status_code == 200
+        assert jwks_server.fetches == 2
+
+
+def test_of_a_fetched_key_set_only_public_rsa_and_ec_signing_keys_are_used(settings, jwks_server):
+    private = {**RSAAlgorithm.to_jwk(KEY, as_dict=True), "kid": "k1", "use": "sig"}  # with its private half
+    secret = {"kty": "oct", "k": "c2VjcmV0", "kid": "h1", "alg": "HS256"}
+    encryption = {**jwk(OTHER_KEY, "x1"), "use": "enc"}
+    jwks_server.document = jwks(private, secret, encryption)
+    with oidc_app(settings, oidc_jwks=None, oidc_jwks_url=jwks_server.url) as client:
+        assert client.get("/api/households", headers=bearer(token())).status_code == 200
+        keys = client.app.state.oidc.jwks.get_signing_keys()
+        assert [(k.key_id, k.key_type) for k in keys] == [("k1", "RSA")]
+        assert not hasattr(keys[0].key, "private_numbers")  # only the public half was kept
+        assert_invalid_token(client.get("/api/households", headers=bearer(token(OTHER_KEY, "x1"))))
 
 
 def test_an_unreachable_jwks_url_refuses_the_token_and_does_not_crash(settings):
