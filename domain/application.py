@@ -14,7 +14,6 @@ the household's events in one transaction.
 from __future__ import annotations
 
 import contextlib
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,9 +31,10 @@ from eventsourcing.utils import get_topic
 from domain import household as household_module
 from domain import signal as signal_module
 from domain.erasure import KeyRing, MemoryKeys, ShreddingMapper, kek_of, personal_topics
-from domain.errors import Contention, NotFound, RuleViolation, StaleVersion
+from domain.errors import NotFound, RuleViolation, StaleVersion
 from domain.history import HistoryCache
 from domain.household import Household, now
+from domain.retry import retry
 from domain.signal import Signal
 from domain.staff import StaffMember, staff_id
 from domain.team import Team, TeamPolicy, checked_policy, team_id
@@ -301,7 +301,8 @@ class Households(Application[UUID]):
                         expected_version: int | None = None, **fields: Any) -> Outcome:
         """Replace a team's policy (cadence, reminders, signal response, lead, addresses)."""
         policy = checked_policy(**fields)
-        for attempt in range(MAX_ATTEMPTS):
+
+        def attempt() -> Outcome:
             try:
                 found: Team = self.repository.get(team_id(team))
             except AggregateNotFoundError:
@@ -309,14 +310,11 @@ class Households(Application[UUID]):
             if expected_version is not None and found.version != expected_version:
                 raise StaleVersion(expected_version, found.version)
             found.set_policy(policy, actor=actor, occurred_at=now())
-            try:
-                outcome = self._save(found, None, idempotency)
-            except RecordConflictError:
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
+            outcome = self._save(found, None, idempotency)
             self._policies.pop(found.name, None)
             return outcome
-        raise Contention(f"team {team} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+
+        return self._retrying(f"team {team}", attempt)
 
     def team_version(self, team: str) -> int:
         try:
@@ -564,13 +562,9 @@ class Households(Application[UUID]):
 
     @staticmethod
     def _retrying(what: str, attempt: Callable[[], T]) -> T:
-        """`attempt()` again, decided on the new state, while another writer saved first."""
-        for n in range(MAX_ATTEMPTS):
-            try:
-                return attempt()
-            except RecordConflictError:
-                time.sleep(random.uniform(0, 0.002 * (n + 1)))
-        raise Contention(f"{what} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+        """`attempt()` again, decided on the new state, while another writer saved first (domain/retry.py: jitter,
+        and `Contention` after MAX_ATTEMPTS)."""
+        return retry(attempt, on=RecordConflictError, what=what, attempts=MAX_ATTEMPTS)
 
     # ---- the unit of work ----------------------------------------------------
 
@@ -583,7 +577,7 @@ class Households(Application[UUID]):
 
     def _decide_and_save(self, household_id: UUID, expected_version: int | None, idempotency: Idempotency | None,
                          kw: dict[str, Any], command: Callable[[Household, dict[str, Any]], str | None]) -> Outcome:
-        for attempt in range(MAX_ATTEMPTS):
+        def attempt() -> Outcome:
             household = self.get(household_id)
             if expected_version is not None and household.version != expected_version:
                 raise StaleVersion(expected_version, household.version)
@@ -591,11 +585,11 @@ class Households(Application[UUID]):
             try:
                 return self._save(household, item_id, idempotency)
             except RecordConflictError:
-                if expected_version is not None:
+                if expected_version is not None:  # the caller asked for that version: report the race
                     raise StaleVersion(expected_version, self.get(household_id).version) from None
-                # Someone else saved first: decide again on the new state.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise Contention(f"household {household_id} stayed too busy to save after {MAX_ATTEMPTS} attempts")
+                raise  # someone else saved first: decide again on the new state
+
+        return self._retrying(f"household {household_id}", attempt)
 
     def _save(self, household: Aggregate, item_id: str | None, idempotency: Idempotency | None) -> Outcome:
         outcome = Outcome(household.id, household.version, None, item_id)
