@@ -7,10 +7,8 @@ from the signal to the first contact with the household).
 
 A signal holds personal data from its first minute (a name, an address, a worry about a family), so it is
 treated as a file of its own (issue 12): sealed with its own key (domain/signal.py), and every read of it is
-in the NEN 7513 access log like a household read (api/authz.py `record`), the signal's id standing where a
-household's would: one signal read is an entry on that signal (and, linked, a listed read of its household,
-as before); an inbox page is one entry listing every signal it showed and their households. Reads that are
-refused are logged too. The privacy officer erases a signal on request (`POST /api/signals/{id}/erasure`).
+in the NEN 7513 access log like a household read (api/signal_access.py), refusals too. The privacy officer
+erases a signal on request (`POST /api/signals/{id}/erasure`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import PARTNER, Principal
-from api.authz import check, record, record_listed, role_and_team, signal_scope
+from api.authz import check, record_listed, role_and_team, signal_scope
 from api.deps import (
     AfterQuery,
     CommandDep,
@@ -49,10 +47,11 @@ from api.schemas.signals import (
     Triage,
     TriageAction,
 )
+from api.signal_access import record_signal, record_signals_listed
 from domain.errors import InvalidInput, NotFound
 from domain.signal import PartnerKind
 from domain.signal_erasure import forget_signal
-from domain.staff import CARE_ROLES, PRIVACY_OFFICER
+from domain.staff import PRIVACY_OFFICER
 from domain.values import Intensity, Urgency
 from projections.signals import NEW, SignalRow, replay
 
@@ -85,17 +84,6 @@ ERASURE = problems(400, 401, 413, 422, 503, described={
 
 def _is_partner(principal: Principal) -> bool:
     return principal.role == PARTNER
-
-
-def _record_signal(request: Request, principal: Principal, signal_id: UUID, *, authorised: bool,
-                   action: str | None = None) -> None:
-    """The access-log entry of a request on one signal, as a household route's (api/authz.py `record`), with
-    the signal's id as the file concerned. A care worker reads an inbox signal within a care relationship (the
-    inbox shows only their team's and unassigned signals); a partner reads its own report, the privacy officer
-    erases: neither is care."""
-    role, team = role_and_team(request, principal)
-    record(request, principal, signal_id, authorised=authorised, care_relationship=authorised and role in CARE_ROLES,
-           team=team, action=action)
 
 
 def _item(row: SignalRow) -> SignalItem:
@@ -162,7 +150,7 @@ def signal_inbox(
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error),
                                        "input": None}]) from None
     # NEN 7513: one entry naming every signal on the page, and the households the linked ones belong to.
-    record_listed(request, principal, [*(row.signal_id for row in rows), *(row.household_id for row in rows)])
+    record_signals_listed(request, principal, rows)
     if partner:
         return ReportStatusPage(items=[_status(row) for row in rows], next_cursor=next_cursor)
     return SignalPage(items=[_item(row) for row in rows], next_cursor=next_cursor)
@@ -181,17 +169,17 @@ def signal(signal_id: UUID, request: Request, principal: ReporterDep, households
         raise NotFound(f"signal {signal_id} was erased")
     (row,) = rows
     if _is_partner(principal) and row.reported_by != principal.user_id:
-        _record_signal(request, principal, signal_id, authorised=False)
+        record_signal(request, principal, signal_id, authorised=False)
         raise NotFound(f"signal {signal_id} does not exist")  # someone else's report is none of theirs
     response.headers["ETag"] = f'"{row.version}"'
     if _is_partner(principal):
-        _record_signal(request, principal, signal_id, authorised=True)  # NEN 7513: its own report, read
+        record_signal(request, principal, signal_id, authorised=True)  # NEN 7513: its own report, read
         return _status(row)
     own_team = signal_scope(request, principal)
     if row.team is not None and row.team != own_team:
-        _record_signal(request, principal, signal_id, authorised=False)
+        record_signal(request, principal, signal_id, authorised=False)
         raise HTTPException(403, "this signal is for another team")
-    _record_signal(request, principal, signal_id, authorised=True)  # NEN 7513: the signal, read
+    record_signal(request, principal, signal_id, authorised=True)  # NEN 7513: the signal, read
     wait_for(view, after, settings.catch_up_timeout)
     seen = view.get(signal_id)
     if seen is not None and row.household_id is not None and seen.household_id == row.household_id:
@@ -208,7 +196,7 @@ def triage_signal(signal_id: UUID, body: Triage, command: CommandDep, request: R
     `ETag` as `If-Match` to triage only what you saw."""
     households = command.households
     signal_scope(request, command.principal)  # the wijkteams' people triage
-    _record_signal(request, command.principal, signal_id, authorised=True, action="update")  # NEN 7513
+    record_signal(request, command.principal, signal_id, authorised=True, action="update")  # NEN 7513
     if body.action == TriageAction.LINK:
         assert body.household_id is not None
         check(request, command.principal, body.household_id, action="update")  # may they act on that household?
@@ -232,7 +220,7 @@ def erase_signal(signal_id: UUID, body: ErasureIn, command: CommandDep, request:
     the household's file. The privacy officer's decision alone, with the reason; a signal is erased once (409)."""
     principal = command.principal
     if role_and_team(request, principal)[0] != PRIVACY_OFFICER:
-        _record_signal(request, principal, signal_id, authorised=False, action="delete")
+        record_signal(request, principal, signal_id, authorised=False, action="delete")
         raise HTTPException(403, "erasing a signal is the privacy officer's decision")
-    _record_signal(request, principal, signal_id, authorised=True, action="delete")
+    record_signal(request, principal, signal_id, authorised=True, action="delete")
     return command.run(partial(forget_signal, command.households, signal_id, **body.fields()))

@@ -278,6 +278,27 @@ def test_the_inbox_logs_the_linked_households_it_lists_as_the_apis_list(client, 
         True, True, "Wijkteam Noord")
 
 
+def test_the_pages_log_every_signal_they_show_as_the_api_does(client, visitor, signals_worker):
+    """Issue 12: a signal never linked has no household, and is in the access log all the same."""
+    waiting, elsewhere = report(client)["signal_id"], report(client, team="Wijkteam Zuid")["signal_id"]
+    log_in(visitor, "anna")
+    assert visitor.get(f"/signalen?na={client.app.state.households.recorder.max_notification_id()}").status_code == 200
+    assert visitor.get(f"/signalen/{waiting}").status_code == 200
+    assert visitor.get(f"/signalen/{elsewhere}").status_code == 403
+    log = client.app.state.access_log
+    assert [(e["route"], e["authorised"], e["care_relationship"]) for e in log.entries(UUID(waiting))
+            if e["user_id"] == "anna"] == [("/signalen", True, True), ("/signalen/{signal_id}", True, True)]
+    assert [(e["route"], e["authorised"]) for e in log.entries(UUID(elsewhere)) if e["user_id"] == "anna"] == [
+        ("/signalen/{signal_id}", False)]
+    log_in(visitor, "petra")  # the partner's own reports, on their page and one by one
+    own = report(client)["signal_id"]
+    after = client.app.state.households.recorder.max_notification_id()
+    assert visitor.get(f"/melden/mijn-meldingen?na={after}").status_code == 200
+    assert visitor.get(f"/melden/verstuurd/{own}").status_code == 200
+    assert [e["route"] for e in log.entries(UUID(own)) if e["user_id"] == "petra"] == [
+        "/melden/mijn-meldingen", "/melden/verstuurd/{signal_id}"]
+
+
 def test_the_partner_may_not_triage(client, visitor):
     signal = report(client)
     log_in(visitor, "petra")

@@ -1,6 +1,7 @@
 """Signalen (issue 11 §2.7): the team's inbox, new signals first, with each one's eropaf (the time from the signal to
 the first contact with its household), and the triage of one signal: link it to a household of the team, register
-a household from it (web/routes/household_new.py), or dismiss it with a reason, as `POST /api/signals/{id}/triage`."""
+a household from it (web/routes/household_new.py), or dismiss it with a reason, as `POST /api/signals/{id}/triage`.
+Every page that shows a signal is in the access log as the API's reads are (api/signal_access.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from api.auth import Principal
 from api.authz import check, record_listed, signal_scope
 from api.deps import wait_for
 from api.problems import CatchUpTimeout
+from api.signal_access import record_signal, record_signals_listed
 from domain.errors import Contention, NotFound, RuleViolation
 from projections.signals import NEW, SignalRow, replay
 from web.common import error_page, position, render
@@ -74,7 +76,7 @@ def _inbox(request: Request, principal: Principal) -> HTMLResponse:
         if status in ("", triaged):
             done.extend(page(status=triaged)[0])
     done.sort(key=lambda row: row.triaged_at or row.reported_at, reverse=True)
-    record_listed(request, principal, (row.household_id for row in (*new, *done)))  # NEN 7513, as the API's list
+    record_signals_listed(request, principal, (*new, *done))  # NEN 7513, as the API's list
     return render(request, "signals/inbox.html", {
         "title": "Signalen", "team": team, "new": new, "done": done, "status": status, "urgency": urgency,
         "statuses": list(STATUS_NL.items()), "urgencies": list(URGENCY_NL.items()), "behind": behind,
@@ -82,7 +84,8 @@ def _inbox(request: Request, principal: Principal) -> HTMLResponse:
 
 
 def _signal(request: Request, principal: Principal, raw: str) -> SignalRow | HTMLResponse:
-    """The signal as the API's read shows it (its own events, the view's first contact), or a Dutch 403/404."""
+    """The signal as the API's read shows it (its own events, the view's first contact), or a Dutch 403/404;
+    logged as the API's read is (a forgotten signal has no row: 404)."""
     try:
         team = signal_scope(request, principal)
     except HTTPException:
@@ -93,7 +96,9 @@ def _signal(request: Request, principal: Principal, raw: str) -> SignalRow | HTM
     except (ValueError, NotFound):
         return _missing(request, principal)
     if row.team is not None and row.team != team:
+        record_signal(request, principal, signal_id, authorised=False)
         return refused(request, principal)
+    record_signal(request, principal, signal_id, authorised=True)
     seen = request.app.state.signals.get(signal_id)
     if seen is not None and row.household_id is not None and seen.household_id == row.household_id:
         row = replace(row, first_contact_at=seen.first_contact_at)

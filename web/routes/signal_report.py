@@ -19,6 +19,7 @@ from api.auth import PARTNER, Principal
 from api.deps import wait_for
 from api.problems import CatchUpTimeout
 from api.schemas.signals import SignalReport
+from api.signal_access import record_signal, record_signals_listed
 from domain.errors import Contention, InvalidInput, NotFound, RuleViolation
 from projections.signals import replay
 from web.common import error_page, local_now, parse_local, position, render
@@ -169,12 +170,15 @@ async def sent_page(request: Request, signal_id: str) -> Response:
 
 
 def _own_report(request: Request, principal: Principal, raw: str) -> Any:
+    """The partner's own report (logged as a read of it, as the API's), or None (someone else's: a refused read)."""
     try:
         signal_id = UUID(raw)
         (row,) = replay(request.app.state.households.signal_events(signal_id)).values()
     except (ValueError, NotFound):
         return None
-    return row if row.reported_by == principal.user_id else None  # someone else's report is none of theirs
+    own = row.reported_by == principal.user_id  # someone else's report is none of theirs
+    record_signal(request, principal, signal_id, authorised=own)
+    return row if own else None
 
 
 @router.get("/melden/mijn-meldingen")
@@ -192,6 +196,7 @@ async def my_reports(request: Request) -> Response:
         except CatchUpTimeout:
             behind = True
         rows, more = state.signals.page(reported_by=principal.user_id, limit=200)
+        record_signals_listed(request, principal, rows)  # NEN 7513, as the API's list
         return render(request, "signals/mine.html", {"title": "Mijn meldingen", "rows": rows, "more": more,
                                                      "behind": behind}, 200, principal)
 
