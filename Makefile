@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clocks test-every-clock bench lint demo worker api clean screenshots
+.PHONY: run test test-clocks test-every-clock bench reliability lint demo worker api clean screenshots
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): Python packages (the first time takes about a minute)"
@@ -81,6 +81,12 @@ test-every-clock: $(STAMP)
 			|| failed="$$failed $$moment"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed at:$$failed"; exit 1; fi
+
+## reliability: break things on purpose and count what was lost (issue 12 §6; about 25 minutes; ARGS=--quick: 3)
+# Crash cycles (SIGKILLs of the API and each worker under load), database restarts, bad input, Schemathesis
+# as every demo user, the authorisation matrix; the figures go in BENCHMARKS.md.
+reliability: $(STAMP)
+	$(BIN)/python -m reliability $(ARGS)
 
 ## bench: run the benchmarks and print their figures
 bench: $(STAMP)

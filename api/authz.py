@@ -136,7 +136,8 @@ def _persons(request: Request) -> tuple[str, ...]:
 def record(request: Request, principal: Principal, household_id: UUID | None, *, authorised: bool,
            care_relationship: bool, emergency_reason: str | None = None, action: str | None = None,
            team: str | None = None, listed: tuple[UUID, ...] = ()) -> None:
-    """Write the access-log entry of this request (queued; see waakvlam/access_log.py)."""
+    """Write the access-log entry of this request: the answer waits until it is committed (a change's with the
+    change's events; see waakvlam/access_log.py and api/committed.py)."""
     access_log = getattr(request.app.state, "access_log", None)
     if access_log is None:
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import docs, problems, security
+from api.committed import CommittedAccess
 from api.logging import RequestLog
 from api.routers import access_log as access_log_routes
 from api.routers import calendar as calendar_routes
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.demo:  # the demo tokens' people, until the staff registry knows them (domain/staff.py)
             app.state.households.demo_staff = dict(DEMO_STAFF)
         app.state.access_log = AccessLog(env, enabled=access_logging(settings.demo))  # NEN 7513
+        # A change's entry commits in its events' transaction (waakvlam/store.py); others before the answer.
+        app.state.households.recorder.access_entries = app.state.access_log.held_rows
         app.state.caseload = open_reader(CaseloadProjection.name, CaseloadView, env)
         app.state.plans = open_reader(PlanProjection.name, PlanView, env)
         app.state.timeline = open_reader(TimelineProjection.name, TimelineView, env)
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.install(app)  # the werkplek: the Dutch pages (web/), outside the OpenAPI document
     docs.install(app, settings)
     security.install(app, settings)
+    app.add_middleware(CommittedAccess)  # no answer before its access-log entries are committed
     app.add_middleware(RequestLog)
 
     # A module-level endpoint, never a closure over `app`: FastAPI caches endpoint functions (api/docs.py).

@@ -32,6 +32,15 @@ class CatchUpTimeout(Exception):
     """A read with ?after= waited for its view longer than allowed."""
 
 
+
+class PositionNotStored(Exception):
+    """A read with ?after= names a position no write has reached: never one the client was given."""
+
+    def __init__(self, position: int, head: int) -> None:
+        super().__init__(f"after: no event is stored at position {position}")
+        self.position, self.head = position, head
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -57,6 +66,11 @@ def install(app: FastAPI) -> None:
     async def stale(request: Request, error: StaleVersion) -> JSONResponse:
         return problem(412, "Precondition failed", f"{error}; reload and try again",
                        current_version=error.actual, headers={"ETag": f'"{error.actual}"'})
+
+    @app.exception_handler(PositionNotStored)
+    async def not_stored(request: Request, error: PositionNotStored) -> JSONResponse:
+        return problem(422, "Invalid request", str(error), errors=[
+            {"field": "query.after", "message": f"beyond the store's last position ({error.head})"}])
 
     @app.exception_handler(CatchUpTimeout)
     async def catch_up(request: Request, error: CatchUpTimeout) -> JSONResponse:

@@ -10,6 +10,9 @@
 - Request size limit: a body larger than WAAKVLAM_MAX_BODY_BYTES is refused with
   413 problem+json before the application sees it, whether it announces its length
   or comes chunked.
+- Header limits: more than MAX_HEADERS header fields, one field longer than MAX_HEADER_BYTES or all of
+  them longer than MAX_HEADERS_TOTAL (Apache's and nginx's defaults) are refused with 431 problem+json:
+  the HTTP server in front accepts a flood of them.
 - CORS is closed unless WAAKVLAM_CORS_ORIGINS names origins.
 
 The headers are added outside Starlette's error middleware, so a 500 has them too.
@@ -34,6 +37,9 @@ DOCS = ("/docs", "/redoc")
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 NOT_PAGES = ("/api/", "/openapi.json", "/healthz")
+MAX_HEADERS = 100  # Apache's LimitRequestFields
+MAX_HEADER_BYTES = 8190  # Apache's LimitRequestFieldSize
+MAX_HEADERS_TOTAL = 32 * 1024  # nginx's large_client_header_buffers (4 x 8k)
 
 
 def policy_for(path: str, docs: str) -> str:
@@ -83,6 +89,10 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        refused = _headers_refused(scope["headers"])
+        if refused:
+            await _refuse(431, "Request Header Fields Too Large", refused, send_with_headers, "request.headers_refused")
+            return
         length = _content_length(scope)
         if length is not None and length > self.max_body:
             await _too_large(self.max_body, send_with_headers)
@@ -130,11 +140,30 @@ def _chunked(scope: Scope) -> bool:
         "POST", "PUT", "PATCH")
 
 
+def _headers_refused(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Why the request's header fields are refused, or None."""
+    if len(headers) > MAX_HEADERS:
+        return f"the request has more than {MAX_HEADERS} header fields"
+    total = 0
+    for key, value in headers:
+        size = len(key) + len(value)
+        if size > MAX_HEADER_BYTES:
+            return f"a request header field is longer than {MAX_HEADER_BYTES} bytes"
+        total += size
+    if total > MAX_HEADERS_TOTAL:
+        return f"the request's header fields are longer than {MAX_HEADERS_TOTAL} bytes together"
+    return None
+
+
 async def _too_large(limit: int, send: Send) -> None:
-    log.warning("request.too_large", limit=limit)  # not the path: it may hold what a user typed
-    body = json.dumps({"type": "about:blank", "title": "Content Too Large", "status": 413,
-                       "detail": f"the request body is larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
+    await _refuse(413, "Content Too Large", f"the request body is larger than {limit} bytes", send,
+                  "request.too_large")
+
+
+async def _refuse(status: int, title: str, detail: str, send: Send, event: str) -> None:
+    log.warning(event, status=status, detail=detail)  # not the path: it may hold what a user typed
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

@@ -29,13 +29,24 @@ history (projections/chain.py): entry n's hash is SHA-256(hash of n-1 || canonic
 sequence numbers have no gaps, so a changed, removed or inserted entry breaks the chain at that entry;
 `verify` finds the first break.
 
-Writing is cheap for the request: an entry is put on an in-memory queue and one background writer per
-process inserts what has queued in ONE transaction per batch. The chain is computed there: under a
-transaction-level advisory lock per schema the writer reads the last (seq, hash) and appends, so writers in
-several processes (API replicas) serialise only per batch, never per request. The price is a window of at
-most `FLUSH_SECONDS` in which a crashed process loses entries it had queued; `flush()` (used by the log's own
-readers and on shutdown) closes that window on demand. A synchronous INSERT with the lock in each request would
-serialise every read of every replica on one lock and cost a round trip per read.
+No answer leaves the server before its entry is committed (group commit). `record()` puts the entry in the
+batch being filled and hands back that batch's future; one writer thread per process takes the whole batch
+and appends it in ONE statement (the `access_log_append` function: under a transaction-level advisory lock
+per schema it reads the last (seq, hash), chains the entries with sha256() and inserts them), so entries
+that arrive while a batch is being written go into the next one and a busy server commits many requests'
+entries per round trip. In a request, the future is kept on the request's receipts (`RECEIPTS`, set by
+api/committed.py); before the answer's first byte the request awaits its futures, off the event loop, and
+when the log could not be written (or not in `COMMIT_TIMEOUT`) the answer is replaced by a 503: a read is
+refused, never served unlogged. The entry is written early in the request (on authorisation) and commits
+while the route reads its data, so the wait is mostly hidden. A process killed at any moment has not
+answered the requests whose entries it had not committed.
+
+An entry for a change (create, update, delete, authorised) is held on the receipts instead, and the event
+store writes it in the transaction of the change's events (waakvlam/store.py calls `held_rows`): the change
+and its entry commit together or not at all. An entry whose request wrote no events (a refusal, a broken
+rule, an idempotent replay) goes to the writer at the answer, like a read's.
+
+Writers in several processes (API replicas) serialise per batch on the advisory lock, never per request.
 """
 
 from __future__ import annotations
@@ -46,10 +57,10 @@ import hashlib
 import json
 import logging
 import os
-import queue
 import threading
-import time
 from collections.abc import Sequence
+from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +68,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from domain.erasure import REDACTED, Sealer, seal, unseal
 from domain.staff import CARE_ROLES
@@ -68,8 +79,9 @@ from waakvlam.store import KEYS_TABLE
 
 TABLE = "access_log"
 GENESIS = b"\x00" * 32
-FLUSH_SECONDS = 0.2  # the longest an entry waits on the queue
-BATCH = 500  # entries per INSERT
+BATCH = 500  # entries per statement
+COMMIT_TIMEOUT = 5.0  # seconds a request waits for its entries before it is refused (503)
+CHANGES = ("create", "update", "delete")  # actions whose entry goes with the change's events
 ACTIONS = ("create", "read", "update", "delete", "execute")
 SEALED_REASON = "aesgcm:"  # a stored emergency reason that is sealed: this, then base64(nonce || ciphertext)
 SETTING = "WAAKVLAM_ACCESS_LOG"  # "off" turns logging off: for the benchmark's baseline, in demo mode only
@@ -102,6 +114,17 @@ class Entry:
     # stored or chained: the log keeps `at`, to the second, as NEN 7513 asks.
     moment: datetime | None = field(default_factory=lambda: datetime.now(UTC), compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # PostgreSQL's jsonb and text hold no NUL: a NUL a request carried (in a path, a header) would make the
+        # entry unwritable and so the answer a 503. Stored, and chained, as U+FFFD instead.
+        for name in ("user_id", "role", "on_behalf_of", "emergency_reason", "method", "route", "client_address",
+                     "user_agent"):
+            value = getattr(self, name)
+            if value and "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", "\ufffd"))
+        if any("\x00" in person for person in self.persons):
+            object.__setattr__(self, "persons", tuple(p.replace("\x00", "\ufffd") for p in self.persons))
+
     def canonical(self) -> bytes:
         """The bytes the chain covers: every field but `moment`, in a fixed order and form."""
         data = {name: getattr(self, name) for name in _CHAINED}  # not asdict: it deep-copies every listed UUID
@@ -119,11 +142,6 @@ _CHAINED = [f.name for f in fields(Entry) if f.name != "moment"]
 COLUMNS = ("action", "user_id", "role", "household_id", "authorised", "care_relationship", "emergency", "at",
            "on_behalf_of", "persons", "consent", "emergency_reason", "method", "route", "client_address",
            "user_agent", "listed")
-
-
-# The stored types of ("seq", *COLUMNS, "hash"), for the binary COPY that appends entries.
-COPY_TYPES = ["bigint", "text", "text", "text", "uuid", "boolean", "boolean", "boolean", "timestamptz", "text",
-              "text[]", "boolean", "text", "text", "text", "text", "text", "uuid[]", "bytea"]
 
 
 def link(previous: bytes, entry: Entry) -> bytes:
@@ -159,6 +177,47 @@ def create_tables(conn: psycopg.Connection[Any], schema: str) -> None:
         conn.execute(SQL("CREATE OR REPLACE TRIGGER {1} BEFORE TRUNCATE ON {0} FOR EACH STATEMENT"
                          " EXECUTE FUNCTION {2}()").format(_table(schema), Identifier(f"{TABLE}_no_truncate"),
                                                            function))
+        # One statement appends a batch: the lock, the last (seq, hash), the chain and the rows in one round trip.
+        # The chain is the one `link` computes (sha256 of the previous hash and the entry's canonical bytes);
+        # each statement of a plpgsql function takes a fresh snapshot, so the last row read is the one
+        # committed before the lock was granted. The event store calls it inside its own insert function.
+        names = SQL(", ").join(map(Identifier, COLUMNS))
+        conn.execute(SQL(
+            "CREATE OR REPLACE FUNCTION {function}(batch jsonb, canonical bytea[]) RETURNS bigint"
+            " LANGUAGE plpgsql AS $BODY$ "
+            "DECLARE last_seq bigint; last_hash bytea; hashes bytea[] := '{{}}'; "
+            "BEGIN "
+            " PERFORM pg_advisory_xact_lock(hashtextextended({lock}, 0)); "
+            " SELECT seq, hash INTO last_seq, last_hash FROM {table} ORDER BY seq DESC LIMIT 1; "
+            " IF last_seq IS NULL THEN last_seq := 0; last_hash := {genesis}; END IF; "
+            " FOR i IN 1 .. coalesce(array_length(canonical, 1), 0) LOOP"
+            "  last_hash := sha256(last_hash || canonical[i]); hashes := hashes || last_hash;"
+            " END LOOP; "
+            " INSERT INTO {table} (seq, {names}, hash)"
+            "  SELECT last_seq + r.ordinality, {picked}, hashes[r.ordinality]"
+            "  FROM jsonb_populate_recordset(NULL::{table}, batch) WITH ORDINALITY AS r; "
+            " RETURN last_seq + coalesce(array_length(canonical, 1), 0); "
+            "END; $BODY$").format(
+                function=append_function(schema), table=_table(schema), names=names,
+                picked=SQL(", ").join(SQL("r.{0}").format(Identifier(c)) for c in COLUMNS),
+                lock=Literal(f"{schema}.{TABLE}"), genesis=Literal(GENESIS)))
+
+
+def append_function(schema: str) -> psycopg.sql.Composed:
+    return SQL("{0}.{1}").format(Identifier(schema), Identifier(f"{TABLE}_append"))
+
+
+def rows(entries: Sequence[Entry]) -> tuple[str, list[bytes]]:
+    """The arguments of `access_log_append` for `entries` (consent and sealed reason already filled in):
+    the rows as JSON, and each entry's canonical bytes, which the chain covers."""
+    batch = [{"action": e.action, "user_id": e.user_id, "role": e.role,
+              "household_id": str(e.household_id) if e.household_id else None, "authorised": e.authorised,
+              "care_relationship": e.care_relationship, "emergency": e.emergency, "at": e.at.isoformat(),
+              "on_behalf_of": e.on_behalf_of, "persons": list(e.persons), "consent": e.consent,
+              "emergency_reason": e.emergency_reason, "method": e.method, "route": e.route,
+              "client_address": e.client_address, "user_agent": e.user_agent,
+              "listed": [str(h) for h in e.listed]} for e in entries]
+    return json.dumps(batch, separators=(",", ":"), ensure_ascii=False), [e.canonical() for e in entries]
 
 
 def with_consent(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> list[Entry]:
@@ -234,23 +293,10 @@ def opened_reasons(conn: psycopg.Connection[Any], schema: str, sealer: Sealer,
 
 
 def append(conn: psycopg.Connection[Any], schema: str, entries: Sequence[Entry]) -> None:
-    """Chain and insert `entries` in one transaction, serialised with every other writer of this schema."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{schema}.{TABLE}",))
-        last = conn.execute(SQL("SELECT seq, hash FROM {0} ORDER BY seq DESC LIMIT 1").format(_table(schema)))
-        found = last.fetchone()
-        seq, previous = (found[0], bytes(found[1])) if found else (0, GENESIS)
-        # Binary COPY: adapting the values is most of the writer's CPU (in the API's own process, where it
-        # competes with requests for the GIL), and COPY in binary costs a tenth of a multi-row INSERT.
-        columns = SQL(", ").join(map(Identifier, ("seq", *COLUMNS, "hash")))
-        with conn.cursor() as curs, curs.copy(SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(
-                _table(schema), columns)) as copy:
-            copy.set_types(COPY_TYPES)
-            for entry in entries:
-                seq += 1
-                previous = link(previous, entry)
-                copy.write_row((seq, *(list(getattr(entry, c)) if c in ("persons", "listed") else getattr(entry, c)
-                                       for c in COLUMNS), previous))
+    """Chain and insert `entries` in one statement, serialised with every other writer of this schema."""
+    batch, canonical = rows(entries)
+    conn.execute(SQL("SELECT {0}(%s::jsonb, %s)").format(append_function(schema)), (batch, canonical),
+                 prepare=True)
 
 
 def _entry(row: dict[str, Any]) -> Entry:
@@ -303,14 +349,46 @@ def logging_enabled(demo: bool) -> bool:
     return False
 
 
+class NotLogged(Exception):
+    """The access log could not be written: the answer that needed the entry is refused (503)."""
+
+
+class Receipts:
+    """One request's access-log entries: the futures of the batches its entries are in, and the entries
+    of a change held for the transaction of its events. Set per request (api/committed.py) in `RECEIPTS`;
+    the request's threads see the same object (a copied context refers to it)."""
+
+    def __init__(self) -> None:
+        self.futures: list[Future[int]] = []
+        self.held: list[Entry] = []
+        self.log: AccessLog | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.futures or self.held)
+
+    def outstanding(self) -> list[Future[int]]:
+        """The futures to wait for before answering; held entries no event insert took go to the writer now."""
+        if self.held and self.log is not None:
+            held, self.held = self.held, []
+            self.futures.append(self.log.submit(held))
+        return self.futures
+
+
+RECEIPTS: ContextVar[Receipts | None] = ContextVar("waakvlam_access_log_receipts", default=None)
+
+
 class AccessLog:
-    """The process's writer: `record()` queues an entry; a background thread chains and inserts batches."""
+    """The process's writer: `record()` adds an entry to the batch being filled; a background thread appends
+    each batch in one statement and resolves its future (group commit)."""
 
     def __init__(self, env: dict[str, str], *, enabled: bool = True) -> None:
         self.env = env
         self.schema = env.get("POSTGRES_SCHEMA") or "public"
         self.enabled = enabled
-        self._queue: queue.Queue[Entry] = queue.Queue()
+        self._lock = threading.Lock()
+        self._filling: list[Entry] = []
+        self._filled: Future[int] = Future()  # resolved when the batch being filled is committed
+        self._writing: Future[int] | None = None
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -323,63 +401,118 @@ class AccessLog:
             self._thread.start()
 
     def record(self, entry: Entry) -> None:
-        if self.enabled:
-            self._queue.put(entry)
+        """Log `entry`. In a request the answer waits for it (see `Receipts`); an authorised change's entry
+        is held for its events' transaction."""
+        if not self.enabled:
+            return
+        receipts = RECEIPTS.get()
+        if receipts is None:
+            self.submit([entry])
+            return
+        receipts.log = self
+        if entry.action in CHANGES and entry.authorised:
+            receipts.held.append(entry)
+        else:
+            receipts.futures.append(self.submit([entry]))
+
+    def submit(self, entries: Sequence[Entry]) -> Future[int]:
+        """Put `entries` in the batch being filled; the future resolves when that batch is committed."""
+        with self._lock:
+            if self._stopping and self._thread is None:
+                raise NotLogged("the access log is closed")
+            self._filling.extend(entries)
+            self._wake.set()
+            return self._filled
+
+    def held_rows(self, conn: psycopg.Connection[Any]) -> tuple[tuple[str, list[bytes]] | None, Any]:
+        """For the event store (waakvlam/store.py): the arguments of `access_log_append` for the current
+        request's held entries, to go in the events' transaction, and what to call once that committed
+        (None, None: nothing held)."""
+        receipts = RECEIPTS.get()
+        if not self.enabled or receipts is None or not receipts.held:
+            return None, None
+        held = list(receipts.held)
+        factory, conn.row_factory = conn.row_factory, tuple_row  # the store's connections give dicts
+        try:
+            entries = with_consent(conn, self.schema, with_sealed_reasons(conn, self.schema, self._sealer, held))
+        finally:
+            conn.row_factory = factory
+
+        def committed() -> None:
+            receipts.held = [e for e in receipts.held if all(e is not h for h in held)]
+
+        return rows(entries), committed
 
     def flush(self) -> None:
-        """Wait until everything recorded so far is written."""
-        if self.enabled:
-            self._wake.set()
-            self._queue.join()
+        """Wait until everything recorded so far is written (or failed)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            waiting = [f for f in (self._writing, self._filled if self._filling else None) if f is not None]
+        for future in waiting:
+            with contextlib.suppress(Exception):
+                future.result(timeout=60)
 
     def close(self) -> None:
         if self._thread is not None:
-            self._stopping = True
-            self._wake.set()
+            with self._lock:
+                self._stopping = True
+                self._wake.set()
             self._thread.join(timeout=30)
             self._thread = None
         self._store.close()
 
     def _write(self) -> None:
-        """Every FLUSH_SECONDS (or at once when asked to flush), write what has queued: the writer does not
-        wake per entry, so a busy server's requests never hand the GIL to it one by one."""
+        """Take the batch that filled while the previous one was written, append it, resolve its future."""
         conn: psycopg.Connection[Any] | None = None
         while True:
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
-            stopping = self._stopping
-            batch: list[Entry] = []
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    batch.append(self._queue.get_nowait())
-            for start in range(0, len(batch), BATCH):
-                part = batch[start:start + BATCH]
-                while True:
-                    try:
-                        if conn is None or conn.closed:
-                            conn = connect(self.env)
-                        entries = with_sealed_reasons(conn, self.schema, self._sealer, part)
-                        append(conn, self.schema, with_consent(conn, self.schema, entries))
+            self._wake.wait()
+            with self._lock:
+                self._wake.clear()
+                batch, done = self._filling, self._filled
+                self._filling, self._filled = [], Future()
+                self._writing = done if batch else None
+                stopping = self._stopping
+            if batch:
+                conn = self._append(conn, batch, done)
+                with self._lock:
+                    self._writing = None
+            if stopping:
+                with self._lock:
+                    if not self._filling:
                         break
-                    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
-                        # The log's table (or schema) was dropped under us: recreating it would hide that.
-                        log.error("the access log's table is gone; %d entries not written", len(part))
-                        break
-                    except Exception:  # a database or a bug: keep the entries, log, try again
-                        log.exception("the access log could not be written; retrying")
-                        if conn is not None:
-                            conn.close()
-                        conn = None
-                        if self._stopping:  # shutting down with the database gone: nothing left to wait for
-                            log.error("the access log lost %d entries at shutdown", len(part))
-                            break
-                        time.sleep(0.5)
-            for _ in batch:
-                self._queue.task_done()
-            if stopping and self._queue.empty():
-                break
         if conn is not None:
             conn.close()
+
+    def _append(self, conn: psycopg.Connection[Any] | None, batch: list[Entry],
+                done: Future[int]) -> psycopg.Connection[Any] | None:
+        """Append `batch` (in parts of BATCH); once more on a new connection when the first attempt fails (a
+        connection the database dropped while idle). A retry after a commit whose answer was lost writes
+        those entries twice: a log may hold an access twice, never miss one."""
+        error: Exception | None = None
+        written = 0
+        for _ in range(2):
+            try:
+                if conn is None or conn.closed:
+                    conn = connect(self.env)
+                while written < len(batch):
+                    part = with_sealed_reasons(conn, self.schema, self._sealer, batch[written:written + BATCH])
+                    append(conn, self.schema, with_consent(conn, self.schema, part))
+                    written += len(part)
+                done.set_result(written)
+                return conn
+            except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName,
+                    psycopg.errors.UndefinedFunction) as e:
+                error = e  # the log's table (or schema) was dropped under us: recreating it would hide that
+                break
+            except Exception as e:  # the database, or a bug: a new connection, once
+                error = e
+                if conn is not None:
+                    conn.close()
+                conn = None
+        log.error("the access log could not be written; %d entries refused their answers: %s", len(batch), error)
+        done.set_exception(NotLogged(str(error)))
+        return conn
 
     # ---- reading -----------------------------------------------------------
 

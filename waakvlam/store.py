@@ -10,13 +10,15 @@ the lock. One statement in autocommit mode holds it for one round trip.
 The idempotency key is stored in the same statement: either the events and the
 key are committed together, or neither is. A retried request then finds the
 first answer, also when the first attempt's response was lost on the way back.
+So are the request's access-log entries of the change (waakvlam/access_log.py), chained by the access
+log's own append function: a change is never committed without its NEN 7513 entry.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from queue import Empty
 from typing import Any
 from uuid import UUID
@@ -32,6 +34,7 @@ from domain.errors import DuplicateRequest
 from waakvlam import listener
 from waakvlam.pool import conninfo_of
 
+ACCESS_APPEND = "access_log_append"  # the access log's append function (waakvlam/access_log.py)
 IDEMPOTENCY_TABLE = "idempotency_keys"
 KEYS_TABLE = "household_keys"  # data keys per aggregate (domain/erasure.py), wrapped; NULL once destroyed
 POLL_INTERVAL = 1.0  # seconds a projection waits for a NOTIFY before it looks anyway
@@ -113,7 +116,7 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {function}("
             " events {schema}.{event_type}[], key_principal text, key_text text, key_fingerprint text,"
-            " key_outcome jsonb, data_key_ids uuid[], data_keys bytea[])"
+            " key_outcome jsonb, data_key_ids uuid[], data_keys bytea[], access_batch jsonb, access_canonical bytea[])"
             " RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
             "DECLARE ids bigint[]; "
             "BEGIN "
@@ -134,6 +137,9 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             "  VALUES (key_principal, key_text, key_fingerprint,"
             "          key_outcome || jsonb_build_object('position', ids[array_length(ids, 1)]));"
             " END IF; "
+            " IF access_batch IS NOT NULL THEN"
+            "  PERFORM {access_append}(access_batch, access_canonical);"
+            " END IF; "
             " RETURN QUERY SELECT unnest(ids); "
             "END; $BODY$"
         ).format(
@@ -142,6 +148,7 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             table=Identifier(events_table_name),
             channel=Identifier(self.channel_name),
             lock_timeout=self.datastore.lock_timeout,
+            access_append=SQL("{0}.{1}").format(schema, Identifier(ACCESS_APPEND)),
         ))
         self._fetch_key = SQL("SELECT wrapped FROM {0} WHERE originator_id = %s").format(data_keys)
         self._insert_key = SQL(
@@ -153,9 +160,14 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             "INSERT INTO {0} (originator_id, wrapped, destroyed_at) SELECT unnest(%s::uuid[]), NULL, now()"
             " ON CONFLICT (originator_id) DO UPDATE SET wrapped = NULL, destroyed_at = now()"
         ).format(data_keys)
-        self._insert = SQL("SELECT position FROM {0}(%s, %s, %s, %s, %s, %s, %s) AS inserted(position)").format(
-            function)
+        self._insert = SQL("SELECT position FROM {0}(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::bytea[])"
+                           " AS inserted(position)").format(function)
         self.keyring: Any = None  # the application's (domain/erasure.py): new aggregates' keys go with their events
+        # The API's access log (waakvlam/access_log.py `held_rows`): given the connection, the request's held
+        # entries of a change as the append function's arguments and what to call once committed, or (None, None).
+        # Its entries then commit with the change's events, or neither does.
+        self.access_entries: Callable[[Any], tuple[tuple[str, list[bytes]] | None, Callable[[], None] | None]] \
+            | None = None
         self._select_columns = SQL("SELECT originator_version, topic, state FROM {0}.{1} WHERE originator_id = %s"
                                    ).format(schema, Identifier(events_table_name))
         self._select_key = SQL("SELECT fingerprint, outcome FROM {0} WHERE principal = %s AND key = %s").format(keys)
@@ -182,8 +194,9 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         # Deliberately not retried here on a lost connection: the events may have
         # been committed. The caller's idempotency key makes its retry safe.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            access, committed = self.access_entries(conn) if self.access_entries is not None else (None, None)
             try:
-                curs.execute(self._insert, (events, *key, *data_keys), prepare=True)
+                curs.execute(self._insert, (events, *key, *data_keys, *(access or (None, None))), prepare=True)
             except BaseException as error:
                 for originator_id, _ in new_keys:  # never stored: not to be used for anything else
                     self.keyring.forget_cached(originator_id)
@@ -192,7 +205,10 @@ class IdempotentRecorder(PostgresApplicationRecorder):
                 if error.diag.constraint_name == "idempotency_keys_pkey":
                     raise DuplicateRequest(idempotency.key if idempotency else "") from None
                 raise  # a version race: the library turns it into an IntegrityError
-            return [row["position"] for row in curs.fetchall()]
+            positions = [row["position"] for row in curs.fetchall()]
+            if committed is not None:
+                committed()
+            return positions
 
     def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
                       desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:

@@ -140,6 +140,22 @@ def test_a_body_under_the_limit_goes_through(client):
     assert response.status_code == 201, response.text
 
 
+def test_a_flood_of_headers_or_one_huge_header_is_refused_with_431(client, households):
+    household_id = register(client)
+    position = households.recorder.max_notification_id()
+    contact = {"kind": "huisbezoek", "summary": "Post doorgenomen."}
+    flood = {f"X-Filler-{n}": "x" for n in range(150)}
+    body = assert_problem(client.post(f"/api/households/{household_id}/contacts", json=contact, headers=flood), 431)
+    assert "100 header fields" in body["detail"]
+    huge = {"X-Filler": "x" * 9000}
+    assert_problem(client.get(f"/api/households/{household_id}", headers=huge), 431)
+    many_long = {f"X-Filler-{n}": "x" * 4000 for n in range(10)}
+    assert "together" in assert_problem(client.get("/api/households", headers=many_long), 431)["detail"]
+    assert households.recorder.max_notification_id() == position
+    ordinary = {f"X-Filler-{n}": "x" * 100 for n in range(40)}
+    assert client.get(f"/api/households/{household_id}", headers=ordinary).status_code == 200
+
+
 def test_the_limit_is_a_setting(settings):
     with TestClient(create_app(settings.model_copy(update={"max_body_bytes": 2048})), headers=ANNA) as client:
         assert_problem(client.post("/api/households", json={"label": "x" * 3000, "team": "Noord"}), 413)

@@ -166,6 +166,14 @@ def _labels(client, **query) -> list[str]:
     return [row["label"] for row in _caseload(client, **query)]
 
 
+def test_waiting_for_a_position_no_write_has_reached_is_the_clients_mistake_not_a_wait(live_client):
+    result = live_client.post("/api/households", json={"label": "Fam. Jansen", "team": "Wijkteam Noord"}).json()
+    beyond = result["position"] + 1000
+    body = assert_problem(live_client.get("/api/households", params={"after": beyond}), 422, field="query.after")
+    assert str(beyond) in body["detail"]
+    assert len(_caseload(live_client, after=result["position"])) == 1
+
+
 def test_a_user_sees_their_new_household_in_the_caseload_at_once(live_client):
     response = live_client.post("/api/households", json={"label": "Fam. Jansen", "team": "Wijkteam Noord"})
     result = response.json()
@@ -318,7 +326,8 @@ def test_a_caseload_query_with_bad_input_is_refused_naming_the_parameter(client,
 
 def test_a_read_after_a_position_the_view_never_reaches_is_a_503_with_retry_after(client, settings):
     settings.catch_up_timeout = 0.2
-    response = client.get("/api/households", params={"after": 10**6})
+    position = client.post("/api/households", json={"label": "Fam. Jansen", "team": "Noord"}).json()["position"]
+    response = client.get("/api/households", params={"after": position})  # no projection runs beside `client`
     assert_problem(response, 503)
     assert response.headers["Retry-After"] == "1"
 
