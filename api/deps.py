@@ -8,7 +8,6 @@ from typing import Annotated
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from fastapi import Depends, Header, HTTPException, Query, Request
-from psycopg.sql import SQL, Identifier
 
 from api.auth import PARTNER, Principal, authenticate
 from api.authz import authorise
@@ -16,10 +15,10 @@ from api.commands import CommandRunner
 from api.problems import CatchUpTimeout, PositionNotStored
 from domain.application import Households
 from projections.caseload import CaseloadView
-from projections.chain import EVENTS_TABLE
 from projections.plan import PlanView
 from projections.schedule import ScheduleView
 from projections.signals import SignalsView
+from projections.versions import store_head
 from waakvlam.settings import Settings
 
 
@@ -129,22 +128,13 @@ def wait_for(view: PostgresTrackingRecorder, position: int | None, timeout: floa
     while not view.has_tracking_id(Households.name, position):
         if not checked:  # once: a position beyond the store's head would only ever time out
             checked = True
-            head = _store_head(view)
+            head = store_head(view)
             if position > head:
                 raise PositionNotStored(position, head)
         if time.monotonic() > deadline:
             raise CatchUpTimeout(f"this view has not yet caught up with position {position}", position)
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
-
-
-def _store_head(view: PostgresTrackingRecorder) -> int:
-    """The store's last position, read beside the view (the events table is in the view's database)."""
-    datastore = view.datastore  # type: ignore[attr-defined]
-    table = Identifier(datastore.schema, EVENTS_TABLE) if datastore.schema else Identifier(EVENTS_TABLE)
-    with datastore.get_connection() as conn:
-        row = conn.execute(SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(table)).fetchone()
-    return int(row["head"])
 
 
 def _caught_up(caseload: CaseloadDep, settings: SettingsDep, after: AfterQuery = None) -> None:

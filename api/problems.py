@@ -32,9 +32,9 @@ class CatchUpTimeout(Exception):
     """A read with ?after= waited for its view longer than allowed."""
 
 
-
-class PositionNotStored(Exception):
-    """A read with ?after= names a position no write has reached: never one the client was given."""
+class PositionNotStored(CatchUpTimeout):
+    """A read with ?after= names a position no write has reached: never one the client was given (a page that
+    waits shows itself unwaited, as for a timeout; the API answers 422)."""
 
     def __init__(self, position: int, head: int) -> None:
         super().__init__(f"after: no event is stored at position {position}")

@@ -25,6 +25,8 @@ from eventsourcing.utils import Environment
 from psycopg.conninfo import make_conninfo
 from psycopg.sql import SQL, Identifier
 
+from projections.chain import EVENTS_TABLE
+
 REGISTRY = "projection_versions"
 V = TypeVar("V", bound=PostgresTrackingRecorder)
 
@@ -37,6 +39,16 @@ def table_name(view: PostgresTrackingRecorder) -> str:
 
 def physical(name: str, version: int) -> str:
     return f"{name}_v{version}"
+
+
+def store_head(view: PostgresTrackingRecorder) -> int:
+    """The event store's last position, read through a view's connection (the events are in its database)."""
+    datastore = view.datastore  # type: ignore[attr-defined]
+    events = Identifier(EVENTS_TABLE)
+    table = SQL("{0}.{1}").format(Identifier(datastore.schema), events) if datastore.schema else events
+    with datastore.get_connection() as conn:
+        row = conn.execute(SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {0}").format(table)).fetchone()
+    return int(row["head"])
 
 
 def versioned(view_class: type) -> bool:

@@ -23,6 +23,7 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -80,32 +81,34 @@ class _State:
     provision: bool = False
 
 
+def _events(households: Households, topics: list[str]) -> Iterator[Any]:
+    """The store's events of these topics, in order, a page at a time."""
+    position = 0
+    while page := households.recorder.select_notifications(start=position, limit=PAGE, topics=topics,
+                                                            inclusive_of_start=False):
+        for notification in page:
+            yield households.mapper.to_domain_event(notification)
+        position = page[-1].id
+
+
 def _states(households: Households) -> Iterator[tuple[UUID, _State]]:
     states: dict[UUID, _State] = {}
-    position = 0
-    while True:
-        page = households.recorder.select_notifications(start=position, limit=PAGE, topics=TOPICS,
-                                                        inclusive_of_start=False)
-        if not page:
-            break
-        for notification in page:
-            event = households.mapper.to_domain_event(notification)
-            kind = type(event).__name__
-            if kind == "Registered":
-                states[event.originator_id] = _State(team=event.team)
-                continue
-            state = states.get(event.originator_id)
-            if state is None:
-                continue
-            if kind == "InterventionStarted":
-                state.provision = True
-            elif kind == "Closed":
-                state.status, state.closed_at = "closed", event.occurred_at
-            elif kind == "Reopened":
-                state.status, state.closed_at = "open", None
-            elif kind == "Forgotten":
-                state.status = "forgotten"
-        position = page[-1].id
+    for event in _events(households, TOPICS):
+        kind = type(event).__name__
+        if kind == "Registered":
+            states[event.originator_id] = _State(team=event.team)
+            continue
+        state = states.get(event.originator_id)
+        if state is None:
+            continue
+        if kind == "InterventionStarted":
+            state.provision = True
+        elif kind == "Closed":
+            state.status, state.closed_at = "closed", event.occurred_at
+        elif kind == "Reopened":
+            state.status, state.closed_at = "open", None
+        elif kind == "Forgotten":
+            state.status = "forgotten"
     yield from states.items()
 
 
@@ -169,28 +172,20 @@ class _SignalState:
 
 def _signal_states(households: Households) -> Iterator[tuple[UUID, _SignalState]]:
     states: dict[UUID, _SignalState] = {}
-    position = 0
-    while True:
-        page = households.recorder.select_notifications(start=position, limit=PAGE, topics=SIGNAL_TOPICS,
-                                                        inclusive_of_start=False)
-        if not page:
-            break
-        for notification in page:
-            event = households.mapper.to_domain_event(notification)
-            kind = type(event).__name__
-            if kind == "SignalReported":  # received: its record time
-                states[event.originator_id] = _SignalState(team=event.team, since=event.timestamp)
-                continue
-            state = states.get(event.originator_id)
-            if state is None:
-                continue
-            if kind == "SignalLinked":
-                state.status = LINKED
-            elif kind == "SignalDismissed":
-                state.status, state.since = DISMISSED, event.occurred_at
-            elif kind == "SignalForgotten":
-                state.status = FORGOTTEN
-        position = page[-1].id
+    for event in _events(households, SIGNAL_TOPICS):
+        kind = type(event).__name__
+        if kind == "SignalReported":  # received: its record time
+            states[event.originator_id] = _SignalState(team=event.team, since=event.timestamp)
+            continue
+        state = states.get(event.originator_id)
+        if state is None:
+            continue
+        if kind == "SignalLinked":
+            state.status = LINKED
+        elif kind == "SignalDismissed":
+            state.status, state.since = DISMISSED, event.occurred_at
+        elif kind == "SignalForgotten":
+            state.status = FORGOTTEN
     yield from states.items()
 
 
