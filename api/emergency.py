@@ -19,7 +19,6 @@ from uuid import UUID
 from domain.application import Households
 from domain.erasure import REDACTED
 from domain.household import FORGOTTEN
-from domain.staff import PRIVACY_OFFICER
 from domain.values import local_date
 from projections.notifications import Notification, as_params, insert_statement, notification_id
 
@@ -51,13 +50,9 @@ def privacy_officers(households: Households) -> list[str]:
     cached = _officers.get(households)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    found = {m.user_id for m in households.staff() if PRIVACY_OFFICER in m.roles}
-    for user in households.demo_staff:  # the registry's record wins over the demo table (staff_member)
-        member = households.staff_member(user)
-        if member is not None and PRIVACY_OFFICER in member.roles:
-            found.add(user)
-    _officers[households] = (time.monotonic() + OFFICERS_TTL, sorted(found))
-    return sorted(found)
+    found = households.privacy_officers()
+    _officers[households] = (time.monotonic() + OFFICERS_TTL, found)
+    return found
 
 
 def notify(households: Households, notifications_view: object, *, user_id: str, user_team: str | None,

@@ -36,7 +36,7 @@ from domain.history import HistoryCache
 from domain.household import Household, now
 from domain.retry import retry
 from domain.signal import Signal
-from domain.staff import StaffMember, staff_id
+from domain.staff import PRIVACY_OFFICER, StaffMember, staff_id
 from domain.team import Team, TeamPolicy, checked_policy, team_id
 from domain.values import Intensity
 
@@ -236,6 +236,15 @@ class Households(Application[UUID]):
         ids = [n.originator_id for n in self.recorder.select_notifications(1, 1_000_000, topics=[STAFF_TOPIC])]
         members = [self.repository.get(member_id) for member_id in ids]
         return sorted((m for m in members if isinstance(m, StaffMember)), key=lambda m: m.user_id)
+
+    def privacy_officers(self) -> list[str]:
+        """The registry's privacy officers; in demo mode also the demo's, as long as the registry lacks them."""
+        found = {m.user_id for m in self.staff() if PRIVACY_OFFICER in m.roles}
+        for user in self.demo_staff:  # the registry's record wins over the demo table (staff_member)
+            member = self.staff_member(user)
+            if member is not None and PRIVACY_OFFICER in member.roles:
+                found.add(user)
+        return sorted(found)
 
     def registered_staff(self, user_id: str) -> StaffMember:
         try:

@@ -61,8 +61,8 @@ def notification_id(source: str, recipient: str) -> UUID:
 class Notification:
     notification_id: UUID
     recipient: str
-    kind: str  # due_soon | overdue | signal | emergency_access (api/emergency.py)
-    household_id: UUID
+    kind: str  # due_soon | overdue | signal | emergency_access (api/emergency.py) | integrity | retention
+    household_id: UUID | None  # None: about no one household (a checkpoint, the retention report)
     label: str
     title: str  # one line in Dutch
     check_in_id: str | None = None
@@ -154,6 +154,8 @@ def notifications_ddl(schema: str) -> list[Composed]:
             " signal_id text,"
             " created_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
             " read_at timestamptz)").format(table),
+        # A notice to the privacy officers (workers/officer_notice.py) is about no one household.
+        SQL("ALTER TABLE {0} ALTER COLUMN household_id DROP NOT NULL").format(table),
         SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (recipient, created_at DESC, notification_id DESC)").format(
             table, Identifier(f"{NAME}_recipient_idx")),
         SQL("CREATE INDEX IF NOT EXISTS {1} ON {0} (recipient, created_at DESC, notification_id DESC)"

@@ -116,7 +116,8 @@ def one_line(text: str) -> str:
 
 
 def compose(*, mail_id: UUID, sender: str, to: str, subject: str, body: str, domain: str, sent_at: datetime,
-            headers: dict[str, str] | None = None, html: str | None = None) -> bytes:
+            headers: dict[str, str] | None = None, html: str | None = None,
+            attachments: tuple[tuple[str, bytes, str], ...] = ()) -> bytes:
     """A UTF-8 message with a deterministic Message-ID, as the bytes that are sent (CRLF): plain text, or with
     `html` a multipart/alternative of the text and the HTML (text first: the part a client shows when it does not
     show HTML).
@@ -124,7 +125,8 @@ def compose(*, mail_id: UUID, sender: str, to: str, subject: str, body: str, dom
     The standard library's `email.message.EmailMessage` assembles it under the SMTP policy: RFC 2047 for non-ASCII
     headers, addresses parsed and their display names encoded, lines folded at 78, CRLF. The body is
     quoted-printable, 7-bit safe on any relay (8bit would need the server's 8BITMIME). Every header value is made
-    one line first (a label is free text: no header can be smuggled in)."""
+    one line first (a label is free text: no header can be smuggled in). `attachments` are (file name, bytes,
+    MIME type), e.g. a signed checkpoint for the privacy officer to keep."""
     message = EmailMessage(policy=SMTP)
     message["From"] = one_line(sender)
     message["To"] = one_line(to)
@@ -138,6 +140,9 @@ def compose(*, mail_id: UUID, sender: str, to: str, subject: str, body: str, dom
                         cte="quoted-printable")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for filename, data, mime_type in attachments:
+        maintype, subtype = mime_type.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
 
 

@@ -39,15 +39,18 @@ NotificationsDep = Annotated[NotificationsView, Depends(_notifications)]
 
 class NotificationItem(BaseModel):
     id: UUID
-    kind: Literal["due_soon", "overdue", "signal", "emergency_access"] = Field(
+    kind: Literal["due_soon", "overdue", "signal", "emergency_access", "integrity", "retention"] = Field(
         description="`due_soon`: a check-in is due soon; `overdue`: it is over time (also sent to the team lead); "
                     "`signal`: a new signal on a household at waakvlam or licht, a possible reason to escalate; "
                     "`emergency_access`: someone outside the team opened the household's file by emergency access "
-                    "(to its team lead and the privacy officers).")
+                    "(to its team lead and the privacy officers); `integrity`: a signed checkpoint of the history was "
+                    "made, or the history does not verify; `retention`: the daily retention report (both to the "
+                    "privacy officers).")
     title: str = Field(description="One line in Dutch.")
-    household_id: UUID
+    household_id: UUID | None = Field(description="The household it is about; null for a notice to the privacy "
+                                                  "officers about no one household (`integrity`, `retention`).")
     label: str
-    link: str = Field(description="Where the household is in Waakvlam.")
+    link: str = Field(description="Where the household (or, for a notice, the privacy overview) is in Waakvlam.")
     check_in_id: str | None = None
     due: date | None = None
     signal_id: str | None = None
@@ -69,7 +72,8 @@ def _item(notification: Notification, base_url: str) -> NotificationItem:
     return NotificationItem(
         id=notification.notification_id, kind=notification.kind, title=notification.title,  # type: ignore[arg-type]
         household_id=notification.household_id, label=notification.label,
-        link=household_link(base_url, notification.household_id), check_in_id=notification.check_in_id,
+        link=(household_link(base_url, notification.household_id) if notification.household_id is not None
+              else base_url.rstrip("/") + "/privacy"), check_in_id=notification.check_in_id,
         due=notification.due, signal_id=notification.signal_id, created_at=notification.created_at,  # type: ignore[arg-type]
         read_at=notification.read_at)
 

@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 UNREAD_SHOWN = 100
 KIND_NL = {"due_soon": "Waakvlamcontact binnenkort", "overdue": "Waakvlamcontact te laat", "signal": "Nieuw signaal",
-           "emergency_access": "Noodtoegang"}
+           "emergency_access": "Noodtoegang", "integrity": "Integriteit", "retention": "Bewaartermijn"}
 DONE_NL = {"een": "De melding is gelezen.", "alles": "Al uw meldingen zijn gelezen."}
 
 
