@@ -19,6 +19,7 @@ from api.routers import care, course, households, integrated_plan, integrity, pe
 from api.routers import login as login_routes
 from api.routers import notifications as notification_routes
 from api.routers import privacy as privacy_routes
+from api.routers import retention as retention_routes
 from api.routers import signals as signal_routes
 from api.routers import staff as staff_routes
 from domain.application import Households
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_routes.router)
     app.include_router(staff_routes.router)
     app.include_router(privacy_routes.router)
+    app.include_router(retention_routes.router)
     app.include_router(access_log_routes.router)
     app.include_router(login_routes.router)
     pages.install(app)  # the werkplek: the Dutch pages (web/), outside the OpenAPI document

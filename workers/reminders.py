@@ -97,6 +97,7 @@ from waakvlam.logs import configure_logging
 from waakvlam.pool import connection_name
 from waakvlam.settings import Settings, get_settings
 from waakvlam.store import KEYS_TABLE
+from workers import retention_job
 from workers.outbox import SCHEDULE, create_tables, mail_aad, qualified
 from workers.reminder_rules import Decision, Due, decide
 
@@ -131,6 +132,7 @@ class ReminderWorker:
         # means that mail is sent once more, the same window as a worker killed mid-send.
         self.delivery = self._connect(synchronous=False)
         self._last_purge = float("-inf")
+        self._retention_ready = False
         s = self.schema
         keys = qualified(s, KEYS_TABLE)
         self._teams = SQL("SELECT DISTINCT team FROM {0} WHERE due IS NOT NULL").format(qualified(s, SCHEDULE))
@@ -213,11 +215,26 @@ class ReminderWorker:
         everything = time.monotonic() - self._last_purge > PURGE_EVERY
         self.sweep(everything=everything)
         decided = self.decide(day or today())
+        self.retention_report(day or today())
         sent = self.deliver(stop=stop) if self.with_mail else 0
         if everything:
             self.conn.execute(self._purge, (MAIL_RETENTION, MAIL_RETENTION))
             self._last_purge = time.monotonic()
         return decided, sent
+
+    def retention_report(self, day: date) -> None:
+        """The day's retention report to the privacy officers (workers/retention_job.py), once a day by whichever
+        worker is first; its failure is logged and stops no reminder."""
+        try:
+            if not self._retention_ready:
+                retention_job.create_table(self.conn, self.schema)
+                self._retention_ready = True
+            retention_job.daily_report(self.conn, self.schema, self.settings, self.households, day,
+                                       with_mail=self.with_mail)
+        except (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError):
+            raise  # the database is away: the worker starts afresh
+        except Exception:
+            self.log.exception("retention.report_failed", day=day.isoformat(), pid=os.getpid())
 
     def sweep(self, *, everything: bool = False) -> int:
         """Delete the mails (queued or sent), reminders and in-app notifications of the households forgotten

@@ -303,6 +303,8 @@ ROUTES: list[Route] = [
     Route("POST", "/api/login", 200, lambda: {"username": "anna", "password": "waakvlam-demo"},
           prepare=lambda client, _: _an_account(client), public=True),
     Route("POST", "/api/logout", 204, public=True),  # ends the session of the token sent, if any
+    Route("GET", "/api/retention/reports", 200),
+    Route("POST", "/api/retention/reports/{report_id}/confirmation", 404, sub_id="report_id"),  # none: 404
     Route("GET", "/api/households/{household_id}/access-log", 200),
     Route("GET", "/api/households/{household_id}/export", 200),
     Route("GET", "/api/households/{household_id}/export.html", 200),
@@ -371,7 +373,7 @@ def request_for(client: TestClient, route: Route, team: str = "Wijkteam Noord") 
         params["as_of"] = datetime.now(UTC).isoformat()
     if route.sub_id == "team":
         url = route.url(household_id, team)
-    if route.sub_id == "notification_id":
+    if route.sub_id in ("notification_id", "report_id"):
         url = route.url(household_id, str(uuid4()))  # none yet: 404
     return household_id, url, params
 

@@ -43,6 +43,8 @@ NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/notifications/{notification_id}/read"): STAFF,
     ("POST", "/api/calendar"): STAFF,
     ("DELETE", "/api/calendar"): STAFF,
+    ("GET", "/api/retention/reports"): ("privacy_officer",),
+    ("POST", "/api/retention/reports/{report_id}/confirmation"): ("privacy_officer",),  # an unknown report: 404
     ("GET", "/api/staff"): ("administrator", "privacy_officer", "team_lead", "team_lead_elsewhere"),
     ("POST", "/api/staff"): ("administrator",),
     ("GET", "/api/staff/{user_id}"): ("administrator", "privacy_officer", "team_lead"),
