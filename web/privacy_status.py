@@ -74,19 +74,34 @@ def retention_due(households: Households, fresh: bool = False) -> list[retention
     return _cached(households, "retention", lambda: retention.due(households), fresh)
 
 
+def retention_erased(households: Households) -> None:
+    """After a confirmed erasure: the live retention report is read afresh on the next visit."""
+    with _lock:
+        _kept.get(households, {}).pop("retention", None)
+
+
+def last_report(request: Request) -> Any:
+    """The latest daily retention report the reminder worker stored (workers/retention_job.py), or None."""
+    from api.routers.retention import latest
+
+    return latest(request)
+
+
 def emergencies(notifications: Any, officer: str) -> list[Notification]:
     """The officer's emergency accesses not yet reviewed (unread), newest first."""
     found, _ = notifications.page(officer, unread=True, limit=SCAN)
     return [n for n in found if n.kind == EMERGENCY_ACCESS]
 
 
-def labels(households: Households, expired: list[retention.Expired]) -> dict[Any, str]:
+def labels(households: Households, expired: list[Any]) -> dict[Any, str]:
+    """Each household's label (of Expired items, or of ids); an erased one's reads as erased."""
     names = {}
     for item in expired:
+        household_id = getattr(item, "household_id", item)
         try:
-            names[item.household_id] = households.get(item.household_id).label
+            names[household_id] = households.get(household_id).label
         except NotFound:  # gone meanwhile: listed by its team and date
-            names[item.household_id] = "huishouden"
+            names[household_id] = "huishouden"
     return names
 
 
@@ -96,7 +111,11 @@ def overview(request: Request, principal: Principal, fresh: bool = False, check:
     state = request.app.state
     found = emergencies(state.notifications, principal.user_id)
     expired = retention_due(state.households, fresh)
-    record_listed(request, principal, [n.household_id for n in found] + [e.household_id for e in expired])
+    report = last_report(request) if check else None  # the privacy page's, not Mijn werk's
+    reported = report.household_ids if report is not None else []
+    record_listed(request, principal, [n.household_id for n in found] + [e.household_id for e in expired]
+                  + reported)
     checked = integrity(state.households, fresh) if check else last_integrity(state.households)
-    return {"emergencies": found, "integrity": checked, "expired": expired,
-            "labels": labels(state.households, expired)}
+    return {"emergencies": found, "integrity": checked, "expired": expired, "report": report,
+            "labels": labels(state.households, expired),
+            "report_labels": {str(h): label for h, label in labels(state.households, reported).items()}}

@@ -92,6 +92,13 @@ def _schema(request: Request) -> str:
     return request.app.state.access_log.schema
 
 
+def latest(request: Request) -> retention_job.Report | None:
+    """The latest report (the privacy page's), or None."""
+    with _connection(request) as conn:
+        found = retention_job.reports(conn, _schema(request), limit=1)
+    return found[0] if found else None
+
+
 @router.get("/reports", response_model=RetentionReports, responses=LIST,
             summary="The daily retention reports: what has passed its term, and whether erasing it was confirmed")
 def retention_reports(request: Request, principal: PrincipalDep) -> RetentionReports:

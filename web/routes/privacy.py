@@ -1,6 +1,7 @@
 """Privacy, the privacy officer's screen (issue 11 §2.10): the emergency accesses to review (marked reviewed
 one by one: the notification read, as `POST /api/notifications/{id}/read`), the integrity of the hash chains
-(as `GET /api/integrity`) and the retention report (as `waakvlam retention`), with a link to each household's
+(as `GET /api/integrity`), the retention report (as `waakvlam retention`) and the latest daily one, to confirm
+(as `POST /api/retention/reports/{id}/confirmation`), with a link to each household's
 access log and erasure. Only for the privacy officer; what it names is logged as a list (NEN 7513)."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Principal
+from api.routers.retention import confirm
+from domain.errors import NotFound, RuleViolation
 from domain.staff import PRIVACY_OFFICER
 from web import privacy_status
 from web.common import error_page, parse_household_id, render
@@ -38,7 +41,33 @@ def _privacy(request: Request, principal: Principal) -> HTMLResponse:
     fresh = request.query_params.get("opnieuw") == "1"
     return render(request, "privacy/overview.html", {
         "title": "Privacy", **privacy_status.overview(request, principal, fresh),
-        "reviewed": request.query_params.get("beoordeeld") == "1"}, principal=principal)
+        "reviewed": request.query_params.get("beoordeeld") == "1",
+        "erased": request.query_params.get("gewist") == "1"}, principal=principal)
+
+
+@router.post("/privacy/bewaartermijn/{report_id}/bevestigen")
+async def confirm_retention(request: Request, report_id: str) -> Response:
+    """Confirm the daily retention report, as `POST /api/retention/reports/{id}/confirmation`: what it names and
+    is still due is erased."""
+    principal, _form = await posted(request)
+    if principal.role != PRIVACY_OFFICER:
+        return _refused(request, principal)
+    found: UUID | None = parse_household_id(report_id)
+    if found is None:
+        return _no_report(request, principal)
+    try:
+        await anyio.to_thread.run_sync(confirm, request, request.app.state.households, principal.user_id, found)
+    except NotFound:
+        return _no_report(request, principal)
+    except RuleViolation:
+        return error_page(request, principal, 409, "Al bevestigd",
+                          "Dit bewaartermijnrapport is al bevestigd; wat het noemde is toen gewist.")
+    privacy_status.retention_erased(request.app.state.households)
+    return RedirectResponse("/privacy?gewist=1#bewaarrapport", status_code=303)
+
+
+def _no_report(request: Request, principal: Principal) -> HTMLResponse:
+    return error_page(request, principal, 404, "Rapport niet gevonden", "Dit bewaartermijnrapport bestaat niet.")
 
 
 @router.post("/privacy/noodtoegang/{notification_id}/beoordeeld")
