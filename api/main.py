@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         env = eventsourcing_env(settings)
+        app.state.env = env
         # Sync routes run in threads; more threads than connections only queue on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size * 2
         app.state.households = Households(env=env, background_snapshots=True)

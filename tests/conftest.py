@@ -27,6 +27,7 @@ from workers.runner import BatchRunner
 pytest_plugins = ["tests.clock"]  # --clock: the whole run at a fixed moment (issue 15)
 
 # The test run's key-encryption key, shared with the processes tests start (they inherit the environment).
+TEST_CHECKPOINT_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # 0..31: the tests' signing key
 TEST_KEK = os.environ.setdefault("WAAKVLAM_KEK", base64.b64encode(os.urandom(32)).decode())
 
 
@@ -79,9 +80,10 @@ def schema(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, schema: str) -> Settings:
+def settings(database_url: str, schema: str, tmp_path: Path) -> Settings:
     return Settings(DATABASE_URL=database_url, POSTGRES_SCHEMA=schema, WAAKVLAM_DEMO=True,
-                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=8, WAAKVLAM_KEK=TEST_KEK)
+                    WAAKVLAM_CATCH_UP_TIMEOUT=10, WAAKVLAM_POOL_SIZE=8, WAAKVLAM_KEK=TEST_KEK,
+                    WAAKVLAM_CHECKPOINT_KEY=TEST_CHECKPOINT_KEY, WAAKVLAM_CHECKPOINT_DIR=tmp_path / "checkpoints")
 
 
 @pytest.fixture

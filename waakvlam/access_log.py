@@ -310,21 +310,34 @@ class VerifyResult:
     checked: int
     head_hash: str | None
     broken_seq: int | None = None
-    reason: str | None = None
+    reason: str | None = None  # changed, deleted, inserted; rewritten: a checkpoint's hash is not in the log
+    head_seq: int | None = None  # the last entry verified, when ok
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def verify(conn: psycopg.Connection[Any], schema: str) -> VerifyResult:
-    """Walk the log in sequence order and recompute every hash; the first broken entry, if any."""
-    previous, expected, checked = GENESIS, 1, 0
+def verify(conn: psycopg.Connection[Any], schema: str, *, since: tuple[int, bytes] | None = None,
+           anchors: Sequence[tuple[int, bytes]] = ()) -> VerifyResult:
+    """Walk the log in sequence order and recompute every hash; the first broken entry, if any. `since` (a
+    checkpoint's seq and hash) starts the walk there; `anchors` are checkpoints' (seq, hash) the log must hold."""
+    anchors = sorted({*anchors, *([since] if since else [])})
+    previous, expected, checked = (since[1], since[0] + 1, 0) if since else (GENESIS, 1, 0)
     with conn.transaction(), conn.cursor(row_factory=dict_row) as curs:
         curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         curs.execute("SELECT to_regclass(%s)", (f'"{schema}"."{TABLE}"',))
         if (curs.fetchone() or {}).get("to_regclass") is None:
-            return VerifyResult(ok=True, checked=0, head_hash=None)
-        curs.execute(SQL("SELECT * FROM {0} ORDER BY seq").format(_table(schema)))
+            return VerifyResult(ok=not anchors, checked=0, head_hash=None,
+                                broken_seq=anchors[0][0] if anchors else None,
+                                reason="rewritten" if anchors else None)
+        if anchors:
+            curs.execute(SQL("SELECT seq, hash FROM {0} WHERE seq = ANY(%s)").format(_table(schema)),
+                         ([seq for seq, _ in anchors],))
+            stored = {row["seq"]: bytes(row["hash"]) for row in curs.fetchall()}
+            for seq, digest in anchors:
+                if stored.get(seq) != digest:  # rewritten and re-chained since the checkpoint
+                    return VerifyResult(False, 0, None, seq, "rewritten")
+        curs.execute(SQL("SELECT * FROM {0} WHERE seq >= %s ORDER BY seq").format(_table(schema)), (expected,))
         for row in curs:
             if row["seq"] != expected:
                 reason = "deleted" if row["seq"] > expected else "inserted"
@@ -334,7 +347,8 @@ def verify(conn: psycopg.Connection[Any], schema: str) -> VerifyResult:
                 return VerifyResult(False, checked, None, row["seq"], "changed")
             expected += 1
             checked += 1
-    return VerifyResult(ok=True, checked=checked, head_hash=previous.hex() if checked else None)
+    return VerifyResult(ok=True, checked=checked, head_hash=previous.hex() if checked or since else None,
+                        head_seq=expected - 1 if checked or since else None)
 
 
 def logging_enabled(demo: bool) -> bool:

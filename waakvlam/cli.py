@@ -8,7 +8,10 @@
     waakvlam demo     load the demo municipality (if the store is empty)
     waakvlam projections  each projection's version, position, lag and whether a worker runs it
     waakvlam rebuild NAME  build a new version of a projection while the old one serves; switch when caught up
-    waakvlam verify   check the hash chains over the stored events and the access log (exit code 1 if broken)
+    waakvlam verify [--against CHECKPOINT ...]  check the hash chains over the stored events and the access log,
+                      against signed checkpoints (default: those in WAAKVLAM_CHECKPOINT_DIR); exit code 1 if broken
+    waakvlam checkpoint [--full]  verify and sign the history's head now (a file, and a mail to the privacy officers)
+    waakvlam checkpoint-key  print the public key that verifies the checkpoints (to publish)
     waakvlam retention [--confirm]  report (and, confirmed, erase) the households and the signals that led to
                       nothing (dismissed, never triaged) past their retention term
 """
@@ -23,7 +26,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from waakvlam import cli_integrity
 from waakvlam.settings import Settings, get_settings
 
 
@@ -259,25 +264,6 @@ def run() -> None:
     print("Waakvlam has stopped.", flush=True)
 
 
-def verify() -> int:
-    import psycopg
-
-    from waakvlam.access_log import verify as verify_access_log
-    from waakvlam.database import database_url
-    from waakvlam.integrity import verify_url
-
-    settings = get_settings()
-    url = database_url(settings)
-    result = verify_url(url, settings.postgres_schema)
-    print(result, flush=True)
-    with psycopg.connect(url, autocommit=True) as conn:
-        log = verify_access_log(conn, settings.postgres_schema)
-    print(f"access log: {'intact' if log.ok else 'BROKEN'}, {log.checked} entries verified"
-          + (f"; first break at entry {log.broken_seq} ({log.reason})" if not log.ok else
-             (f"; head {log.head_hash}" if log.head_hash else "")), flush=True)
-    return 0 if result.ok and log.ok else 1
-
-
 def projections() -> None:
     from waakvlam.database import eventsourcing_env
     from workers.status import projection_status
@@ -341,11 +327,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="waakvlam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "api", "worker", "reminders", "demo", "verify", "projections",
-                                            "rebuild", "retention"])
+                                            "rebuild", "retention", "checkpoint", "checkpoint-key"])
     parser.add_argument("projection", nargs="?", help="for rebuild: the projection (`waakvlam projections` lists them)")
     parser.add_argument("--confirm", action="store_true",
                         help="for retention: erase the households and signals past their term "
                              "(without: only report them)")
+    parser.add_argument("--against", action="append", type=Path, default=[], metavar="CHECKPOINT",
+                        help="for verify: a signed checkpoint file the history must extend (repeatable)")
+    parser.add_argument("--full", action="store_true",
+                        help="for checkpoint: walk the whole history, not only what came after the last checkpoint")
     args = parser.parse_args(argv)
     try:
         _command(parser, args)
@@ -377,7 +367,11 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             parser.error("rebuild needs the name of a projection")
         sys.exit(rebuild(args.projection))
     elif args.command == "verify":
-        sys.exit(verify())
+        sys.exit(cli_integrity.verify(args.against))
+    elif args.command == "checkpoint":
+        sys.exit(cli_integrity.checkpoint(args.full))
+    elif args.command == "checkpoint-key":
+        sys.exit(cli_integrity.checkpoint_key())
     elif args.command == "retention":
         sys.exit(retention(args.confirm))
     elif args.command == "api":

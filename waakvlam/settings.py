@@ -35,6 +35,25 @@ class Settings(BaseSettings):
                     "or the demo; with DATABASE_URL outside demo mode it is required (the processes must share "
                     "it). A deployment keeps it out of the database's backups.",
     )
+    # Signed checkpoints of the history (waakvlam/checkpoints.py, issue 12 §2).
+    checkpoint_key: SecretStr | None = Field(
+        default=None, alias="WAAKVLAM_CHECKPOINT_KEY",
+        description="Ed25519 private key that signs the checkpoints: base64 of its 32 raw bytes. Unset: one is "
+                    "generated once in WAAKVLAM_DATA_DIR/checkpoint_key for the embedded database or the demo; with "
+                    "DATABASE_URL outside demo mode no checkpoint is made until it is set. Keep it out of the "
+                    "database and its backups: whoever has it can sign a rewritten history.")
+    checkpoint_public_keys: list[str] = Field(
+        default=[], alias="WAAKVLAM_CHECKPOINT_PUBLIC_KEYS",
+        description="Ed25519 public keys (base64 of 32 raw bytes, JSON list) whose checkpoints are trusted, "
+                    "besides the signing key's own: a key used before, or the key published in the README's "
+                    "configuration when verifying on another machine.")
+    checkpoint_dir: Path | None = Field(
+        default=None, alias="WAAKVLAM_CHECKPOINT_DIR",
+        description="Where checkpoints are written, each as a new file (meant for write-once storage: a WORM "
+                    "volume, an object store with retention lock). Default WAAKVLAM_DATA_DIR/checkpoints.")
+    checkpoint_hour: int = Field(default=2, alias="WAAKVLAM_CHECKPOINT_HOUR", ge=0, le=23,
+                                 description="From this hour (Europe/Amsterdam) the reminder worker makes the "
+                                             "day's checkpoint, after verifying the whole history.")
     log_level: str = Field(default="INFO", alias="WAAKVLAM_LOG_LEVEL")
     catch_up_timeout: float = Field(default=5.0, alias="WAAKVLAM_CATCH_UP_TIMEOUT", gt=0, le=60,
                                     description="Seconds a read with ?after= waits for its view.")

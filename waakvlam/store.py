@@ -31,7 +31,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.application import Idempotency
 from domain.errors import DuplicateRequest
-from waakvlam import listener
+from waakvlam import fingerprints, listener
 from waakvlam.pool import conninfo_of
 
 ACCESS_APPEND = "access_log_append"  # the access log's append function (waakvlam/access_log.py)
@@ -150,6 +150,8 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             lock_timeout=self.datastore.lock_timeout,
             access_append=SQL("{0}.{1}").format(schema, Identifier(ACCESS_APPEND)),
         ))
+        # Each event fingerprinted at insert, so one changed before it is chained is caught (waakvlam/fingerprints.py).
+        self.sql_create_statements.extend(fingerprints.ddl(datastore.schema, events_table_name))
         self._fetch_key = SQL("SELECT wrapped FROM {0} WHERE originator_id = %s").format(data_keys)
         self._insert_key = SQL(
             "WITH inserted AS (INSERT INTO {0} (originator_id, wrapped) VALUES (%s, %s)"

@@ -21,8 +21,7 @@ from api.emergency import EMERGENCY_ACCESS
 from domain.application import Households
 from domain.errors import NotFound
 from projections.notifications import Notification
-from waakvlam.access_log import verify as verify_access_log
-from waakvlam.integrity import verify
+from waakvlam import checkpoints
 from workers import retention
 
 KEPT_SECONDS = 300.0
@@ -59,12 +58,11 @@ def last_integrity(households: Households) -> Integrity | None:
     return found[1] if found is not None and found[0] > time.monotonic() else None
 
 
-def integrity(households: Households, fresh: bool = False) -> Integrity:
+def integrity(households: Households, settings: Any, fresh: bool = False) -> Integrity:
     def check() -> Integrity:
         datastore = households.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.get_connection() as conn:
-            events = verify(conn, datastore.schema)
-            log = verify_access_log(conn, datastore.schema)
+        with datastore.get_connection() as conn:  # since the last signed checkpoint (waakvlam/checkpoints.py)
+            events, log, _ = checkpoints.verify_history(conn, datastore.schema, settings)
         return Integrity(events.ok and log.ok, events, log, datetime.now(UTC))
 
     return _cached(households, "integrity", check, fresh)
@@ -115,7 +113,7 @@ def overview(request: Request, principal: Principal, fresh: bool = False, check:
     reported = report.household_ids if report is not None else []
     record_listed(request, principal, [n.household_id for n in found] + [e.household_id for e in expired]
                   + reported)
-    checked = integrity(state.households, fresh) if check else last_integrity(state.households)
+    checked = integrity(state.households, state.settings, fresh) if check else last_integrity(state.households)
     return {"emergencies": found, "integrity": checked, "expired": expired, "report": report,
             "labels": labels(state.households, expired),
             "report_labels": {str(h): label for h, label in labels(state.households, reported).items()}}

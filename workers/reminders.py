@@ -97,7 +97,7 @@ from waakvlam.logs import configure_logging
 from waakvlam.pool import connection_name
 from waakvlam.settings import Settings, get_settings
 from waakvlam.store import KEYS_TABLE
-from workers import retention_job
+from workers import checkpoint_job, retention_job
 from workers.outbox import SCHEDULE, create_tables, mail_aad, qualified
 from workers.reminder_rules import Decision, Due, decide
 
@@ -216,6 +216,7 @@ class ReminderWorker:
         self.sweep(everything=everything)
         decided = self.decide(day or today())
         self.retention_report(day or today())
+        self.checkpoint()
         sent = self.deliver(stop=stop) if self.with_mail else 0
         if everything:
             self.conn.execute(self._purge, (MAIL_RETENTION, MAIL_RETENTION))
@@ -235,6 +236,17 @@ class ReminderWorker:
             raise  # the database is away: the worker starts afresh
         except Exception:
             self.log.exception("retention.report_failed", day=day.isoformat(), pid=os.getpid())
+
+    def checkpoint(self, now: datetime | None = None) -> None:
+        """The day's signed checkpoint of the history (workers/checkpoint_job.py), from WAAKVLAM_CHECKPOINT_HOUR,
+        once a day by whichever worker is first; its failure is logged and stops no reminder."""
+        try:
+            checkpoint_job.daily_checkpoint(self.env, self.settings, self.households, self.conn, now=now,
+                                            with_mail=self.with_mail)
+        except (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError):
+            raise  # the database is away: the worker starts afresh
+        except Exception:
+            self.log.exception("checkpoint.failed", pid=os.getpid())
 
     def sweep(self, *, everything: bool = False) -> int:
         """Delete the mails (queued or sent), reminders and in-app notifications of the households forgotten

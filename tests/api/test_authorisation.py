@@ -30,7 +30,9 @@ NOT_PER_HOUSEHOLD: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/households"): CARE,
     ("GET", "/api/households"): CARE,
     ("GET", "/api/schedule"): CARE,
-    ("GET", "/api/integrity"): STAFF,
+    ("GET", "/api/integrity"): ("privacy_officer", "administrator"),
+    ("GET", "/api/integrity/checkpoints"): ("privacy_officer", "administrator"),
+    ("POST", "/api/integrity/checkpoints"): ("privacy_officer", "administrator"),
     ("GET", "/api/teams/{team}/policy"): STAFF,
     ("PUT", "/api/teams/{team}/policy"): ("team_lead", "administrator"),  # of the household's team, Noord
     ("POST", "/api/signals"): EVERYONE,

@@ -12,7 +12,9 @@ import uuid
 from uuid import UUID
 
 import psycopg
+import pytest
 from eventsourcing.persistence import StoredEvent
+from fastapi.testclient import TestClient
 
 from projections.chain import EVENTS_TABLE, GENESIS, ChainProjection, ChainView, canonical_row, link
 from waakvlam.integrity import verify_url
@@ -172,9 +174,16 @@ def test_a_row_changed_after_a_later_one_is_still_the_first_break(households, ch
     assert (result.ok, result.broken_position, result.reason) == (False, positions[3], "changed")
 
 
-def test_rewriting_a_link_of_the_chain_itself_is_caught(households, chain_worker, settings):
+def test_the_chain_is_append_only_and_a_link_rewritten_past_the_guard_is_caught(households, chain_worker, settings):
     _chained(households, chain_worker)
     target = _positions(settings)[5]
+    for statement in ("UPDATE event_chain SET hash = %s WHERE position = %s", "DELETE FROM event_chain WHERE %s::bytea"
+                      " IS NOT NULL AND position = %s"):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            _sql(settings, statement, (bytes(32), target))
+    with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+        _sql(settings, "TRUNCATE event_chain")
+    _sql(settings, "ALTER TABLE event_chain DISABLE TRIGGER USER")  # an owner who switches the guard off
     _sql(settings, "UPDATE event_chain SET hash = %s WHERE position = %s", (bytes(32), target))
     result = _verify(settings)
     assert (result.ok, result.broken_position, result.reason) == (False, target, "changed")
@@ -183,10 +192,18 @@ def test_rewriting_a_link_of_the_chain_itself_is_caught(households, chain_worker
 # ---- the command and the API ---------------------------------------------------------
 
 
-def _cli(settings) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema}
-    return subprocess.run([sys.executable, "-m", "waakvlam.cli", "verify"], env=env, capture_output=True,
-                          text=True, timeout=120)
+@pytest.fixture
+def officer(client) -> TestClient:
+    """The privacy officer's client: the integrity routes are hers (and the administrator's)."""
+    return TestClient(client.app, headers={"Authorization": "Bearer dev-dirk"})
+
+
+def _cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
+           "WAAKVLAM_CHECKPOINT_KEY": settings.checkpoint_key.get_secret_value(),
+           "WAAKVLAM_CHECKPOINT_DIR": str(settings.checkpoint_dir)}
+    return subprocess.run([sys.executable, "-m", "waakvlam.cli", *(args or ("verify",))], env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
 def test_waakvlam_verify_exits_0_when_intact_and_1_naming_the_first_broken_position(households, chain_worker,
@@ -202,17 +219,19 @@ def test_waakvlam_verify_exits_0_when_intact_and_1_naming_the_first_broken_posit
     assert f"position {target} (changed)" in broken.stdout
 
 
-def test_the_integrity_route_reports_the_first_broken_position(client, households, chain_worker, settings):
+def test_the_integrity_route_reports_the_first_broken_position(officer, households, chain_worker, settings):
     last = _chained(households, chain_worker)
-    intact = client.get("/api/integrity")
+    intact = officer.get("/api/integrity")
     assert intact.status_code == 200, intact.text
     assert intact.json() | {"head_hash": None} == {
         "ok": True, "checked": len(_positions(settings)), "last_position": last, "chain_head": last,
-        "head_hash": None, "pending": 0, "broken_position": None, "reason": None, "detail": None,
-        "access_log": {"ok": True, "checked": 0, "head_hash": None, "broken_seq": None, "reason": None}}
+        "head_hash": None, "pending": 0, "pending_verified": 0, "broken_position": None, "reason": None,
+        "detail": None, "verified_from": None, "anchors_checked": 0, "checkpoint": None,
+        "access_log": {"ok": True, "checked": 0, "head_hash": None, "head_seq": None, "broken_seq": None,
+                       "reason": None}}
     target = _positions(settings)[2]
     _sql(settings, f"DELETE FROM {EVENTS_TABLE} WHERE notification_id = %s", (target,))
-    broken = client.get("/api/integrity").json()
+    broken = officer.get("/api/integrity").json()
     assert (broken["ok"], broken["broken_position"], broken["reason"]) == (False, target, "deleted")
 
 
@@ -222,14 +241,15 @@ def test_a_changed_access_log_entry_is_found_by_the_route_and_the_command(client
     for _ in range(3):
         client.get(f"/api/households/{household_id}")
     client.app.state.access_log.flush()
-    assert client.get("/api/integrity").json()["access_log"]["ok"] is True
+    officer = TestClient(client.app, headers={"Authorization": "Bearer dev-dirk"})
+    assert officer.get("/api/integrity").json()["access_log"]["ok"] is True
     assert "access log: intact, 4 entries verified" in _cli(settings).stdout
 
     log = f'"{settings.postgres_schema}".access_log'
     _sql(settings, f"ALTER TABLE {log} DISABLE TRIGGER USER")  # an owner who switches the guard off
     _sql(settings, f"UPDATE {log} SET user_id = 'iemand-anders' WHERE seq = 3")
 
-    report = client.get("/api/integrity").json()["access_log"]
+    report = officer.get("/api/integrity").json()["access_log"]
     assert (report["ok"], report["broken_seq"], report["reason"]) == (False, 3, "changed")
     broken = _cli(settings)
     assert broken.returncode == 1 and "access log: BROKEN, 2 entries verified; first break at entry 3 (changed)" \
