@@ -45,8 +45,9 @@ def ddl(schema: str, events_table: str) -> list[Composed]:
         # A fingerprint goes only when its event is chained; never changed. (Whoever owns the tables can still
         # drop triggers: that is what the signed checkpoints outside the database are for.)
         SQL("CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-            " IF TG_OP = 'DELETE' AND to_regclass({1}) IS NOT NULL"
-            "  AND EXISTS (SELECT 1 FROM {2} WHERE position = OLD.notification_id) THEN RETURN OLD; END IF;"
+            " IF TG_OP = 'DELETE' AND to_regclass({1}) IS NOT NULL THEN"
+            "  IF EXISTS (SELECT 1 FROM {2} WHERE position = OLD.notification_id) THEN RETURN OLD; END IF;"
+            " END IF;"
             " RAISE EXCEPTION 'an event''s fingerprint is kept until the event is chained, and never changed';"
             " END $$").format(guard, Literal(f'"{schema}"."{CHAIN_TABLE}"'), chain),
         SQL("CREATE OR REPLACE TRIGGER {0} BEFORE UPDATE OR DELETE ON {1} FOR EACH ROW EXECUTE FUNCTION {2}()"
