@@ -163,11 +163,12 @@ def daily_report(conn: psycopg.Connection[Any], schema: str, settings: Settings,
                                (uuid4(), day, json.dumps([_household(e) for e in expired]),
                                 json.dumps([_signal(e) for e in signals]))).fetchone()
         report = _report(row)  # type: ignore[arg-type]
-        access_log.append(conn, schema, [access_log.Entry(
-            action="read", user_id=retention.ACTOR, role="system", on_behalf_of="retention_report",
-            household_id=None, authorised=True, care_relationship=False, emergency=False,
-            persons=tuple(f"signaal:{s}" for s in report.signal_ids), method="WORKER", route=JOB,
-            listed=tuple(report.household_ids))])
+        if expired or signals:  # a report that names no one read nothing of anyone
+            access_log.append(conn, schema, [access_log.Entry(
+                action="read", user_id=retention.ACTOR, role="system", on_behalf_of="retention_report",
+                household_id=None, authorised=True, care_relationship=False, emergency=False,
+                persons=tuple(f"signaal:{s}" for s in report.signal_ids), method="WORKER", route=JOB,
+                listed=tuple(report.household_ids))])
         told = (tell_privacy_officers(conn, schema, settings, households, notice(report, settings),
                                       with_mail=with_mail) if expired or signals else [])
     log.info("retention.reported", day=day.isoformat(), households=len(expired), signals=len(signals),

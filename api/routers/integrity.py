@@ -96,7 +96,7 @@ def _stored(settings: SettingsDep, schema: str) -> list[checkpoints.Stored]:
     return checkpoints.read_all(checkpoints.directory(settings), checkpoints.trusted_keys(settings), schema)
 
 
-@router.get("", response_model=IntegrityReport, responses=problems(401, 503, described={403: FORBIDDEN}),
+@router.get("", response_model=IntegrityReport, responses=problems(401, 422, 503, described={403: FORBIDDEN}),
             summary="Verify the history against its signed checkpoints: the first break, if any")
 def integrity(request: Request, principal: PrincipalDep, households: HouseholdsDep, settings: SettingsDep,
               full: FullQuery = False) -> IntegrityReport:
@@ -127,7 +127,7 @@ def list_checkpoints(request: Request, principal: PrincipalDep, households: Hous
 
 
 @router.post("/checkpoints", response_model=CheckpointItem, status_code=201,
-             responses=problems(401, 503, described={
+             responses=problems(401, 422, 503, described={
                  403: FORBIDDEN, 409: "The history does not verify (or holds nothing yet): no checkpoint made"}),
              summary="Make a signed checkpoint now (and mail it to the privacy officers)")
 def make_checkpoint(request: Request, principal: PrincipalDep, households: HouseholdsDep, settings: SettingsDep,
