@@ -97,6 +97,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/access_log.py
 	$(BIN)/python benchmarks/encryption.py
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/libraries.py
+	$(BIN)/python benchmarks/integrity.py
 
 ## screenshots: every screen at 360 px and 1280 px, from the browser tests, into screenshots/ (git-ignored)
 screenshots: $(STAMP) | $(CHROMIUM)

@@ -34,6 +34,7 @@ class Integrity:
     events: Any  # waakvlam.integrity.IntegrityResult
     access_log: Any  # waakvlam.access_log.VerifyResult
     at: datetime
+    checkpoint: Any = None  # the last signed checkpoint the check started from (waakvlam/checkpoints.py)
 
 
 _kept: weakref.WeakKeyDictionary[Households, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
@@ -62,10 +63,16 @@ def integrity(households: Households, settings: Any, fresh: bool = False) -> Int
     def check() -> Integrity:
         datastore = households.recorder.datastore  # type: ignore[attr-defined]
         with datastore.get_connection() as conn:  # since the last signed checkpoint (waakvlam/checkpoints.py)
-            events, log, _ = checkpoints.verify_history(conn, datastore.schema, settings)
-        return Integrity(events.ok and log.ok, events, log, datetime.now(UTC))
+            events, log, last = checkpoints.verify_history(conn, datastore.schema, settings)
+        return Integrity(events.ok and log.ok, events, log, datetime.now(UTC), last)
 
     return _cached(households, "integrity", check, fresh)
+
+
+def forget_integrity(households: Households) -> None:
+    """After a new checkpoint: the next look checks afresh."""
+    with _lock:
+        _kept.get(households, {}).pop("integrity", None)
 
 
 def retention_due(households: Households, fresh: bool = False) -> list[retention.Expired]:

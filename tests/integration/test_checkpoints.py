@@ -231,7 +231,7 @@ def test_a_checkpoint_made_now_is_listed_used_by_the_route_and_mailed_to_the_pri
 
     # A file someone altered is listed as not valid, and not relied on.
     altered = settings.checkpoint_dir / made.path.name.replace(".json", "-x.json")
-    altered.write_text(made.path.read_text().replace(str(last), str(last + 1), 1))
+    altered.write_text(made.path.read_text().replace(f'"position": {last},', f'"position": {last + 1},'))
     items = {i["file"]: i for i in officer.get("/api/integrity/checkpoints").json()["items"]}
     assert items[altered.name]["valid"] is False and "does not match" in items[altered.name]["problem"]
     assert officer.get("/api/integrity").json()["ok"] is True

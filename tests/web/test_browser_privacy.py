@@ -97,6 +97,11 @@ def test_emergency_access_on_a_phone_then_the_privacy_officer_reviews_it(page: P
     expect(page.get_by_text("Er is geen noodtoegang die u nog moet beoordelen")).to_be_visible()
     check_screen(page, "privacy-beoordeeld")
 
+    page.get_by_role("button", name="Nu een controlepunt maken").click()
+    expect(page.get_by_role("status").first).to_contain_text("Het controlepunt is gemaakt")
+    expect(page.get_by_text("Laatste ondertekende controlepunt")).to_be_visible()
+    check_screen(page, "privacy-controlepunt")
+
 
 def test_the_privacy_officer_erases_a_household_after_confirming(page: Page, site: str, api):
     household_id = _household(api, "Fam. De Wit")

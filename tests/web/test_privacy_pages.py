@@ -351,3 +351,23 @@ def test_a_tampered_access_log_is_shown_not_in_order_on_the_privacy_page(client,
     again = visitor.get("/privacy", params={"opnieuw": "1"})
     assert again.status_code == 200 and "Niet in orde." in again.text
     assert "Het toegangslog is verbroken bij regel 2 (gewijzigd)" in again.text
+
+
+def test_the_privacy_officer_makes_a_signed_checkpoint_from_the_page(client, visitor, chain_worker, settings):
+    household_id = _household(client)
+    chain_worker.wait(client.app.state.households.recorder.max_notification_id(), timeout=30)
+    log_in(visitor, "dirk")
+    page = visitor.get("/privacy")
+    assert "Er is nog geen ondertekend controlepunt" in page.text
+    made = visitor.post("/privacy/controlepunt", data={"csrf": csrf_of(page.text)})
+    assert made.status_code == 303 and made.headers["location"] == "/privacy?controlepunt=gemaakt#integriteit"
+    after = visitor.get(made.headers["location"])
+    assert "Het controlepunt is gemaakt" in after.text and "Laatste ondertekende controlepunt" in after.text
+    (written,) = settings.checkpoint_dir.glob("checkpoint-*.json")
+    assert f"tot en met positie {written.name.split('-')[-2].lstrip('0')}" in after.text
+    assert "Controlepunt gemaakt" in visitor.get("/meldingen").text  # her notification, linking to /privacy
+    assert visitor.post("/privacy/controlepunt", data={"csrf": "vals"}).status_code in (400, 403)
+    log_in(visitor, "bram")
+    refused = visitor.post("/privacy/controlepunt", data={"csrf": csrf_of(visitor.get("/").text)})
+    assert refused.status_code == 403 and household_id
+    assert len(list(settings.checkpoint_dir.glob("checkpoint-*.json"))) == 1
