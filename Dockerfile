@@ -17,7 +17,7 @@ COPY web ./web
 COPY --from=assets /assets/vendor ./web/static/vendor
 COPY workers ./workers
 COPY waakvlam ./waakvlam
-RUN pip install --no-cache-dir . && useradd --create-home waakvlam
+RUN pip install --no-cache-dir . && useradd --create-home waakvlam && mkdir /checkpoints && chown waakvlam /checkpoints
 USER waakvlam
 EXPOSE 8000
 CMD ["waakvlam", "api"]
