@@ -129,6 +129,12 @@ class ChainView(PostgresTrackingRecorder):
             self.table)
         self._forget_prints = SQL("DELETE FROM {0} WHERE notification_id = ANY(%s)").format(prints)
 
+    def _create_table(self, curs: Any) -> None:
+        # The chain worker, a checkpoint on demand and `waakvlam verify` each create these objects; two
+        # CREATE OR REPLACE at once fail ("tuple concurrently updated"). One at a time, as the store does.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.datastore.schema}.ddl",))
+        super()._create_table(curs)
+
     def apply(self, tracking: Tracking) -> None:
         self.apply_batch([tracking])
 
