@@ -116,7 +116,7 @@ def test_the_fingerprint_taken_at_insert_is_the_sha256_of_the_rows_canonical_byt
 
 
 def test_a_history_rewritten_and_rechained_in_sql_fails_against_an_earlier_checkpoint(households, chain_worker,
-                                                                                      settings, env):
+                                                                                      settings, env, officer):
     first = _chained(households, chain_worker)
     made = checkpoints.make(env, settings)
     assert made.ok and made.checkpoint.position == first
@@ -134,6 +134,12 @@ def test_a_history_rewritten_and_rechained_in_sql_fails_against_an_earlier_check
     assert against.returncode == 1, against.stdout + against.stderr
     assert f"BROKEN at position {first} (rewritten)" in against.stdout
     assert f"checkpoint {path.name} (position {first}" in against.stdout and "does not extend it" in against.stdout
+    # The route too, from the checkpoints in the directory, and the full walk alike.
+    for params in ({}, {"full": True}):
+        report = officer.get("/api/integrity", params=params).json()
+        assert (report["ok"], report["broken_position"], report["reason"]) == (False, first, "rewritten"), report
+    refused = officer.post("/api/integrity/checkpoints")  # and no checkpoint blesses the rewritten history
+    assert refused.status_code == 409 and f"event {first} (rewritten)" in refused.json()["detail"]
 
 
 def test_verify_against_a_checkpoint_of_an_intact_history_passes(households, chain_worker, settings, env):
