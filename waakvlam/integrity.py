@@ -54,7 +54,7 @@ class IntegrityResult:
     detail: str | None = None
     verified_from: int | None = None  # the walk started after this position (a checkpoint's); None: the genesis
     pending_verified: int = 0  # pending events that match their fingerprint
-    anchors_checked: int = 0  # checkpoints the chain was found to extend
+    anchors_checked: int = 0  # distinct checkpoint heads (position, hash) the chain was found to hold
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,7 +62,8 @@ class IntegrityResult:
     def __str__(self) -> str:
         if self.ok:
             since = "" if self.verified_from is None else f" since the checkpoint at {self.verified_from}"
-            anchors = f"; extends {self.anchors_checked} checkpoint(s)" if self.anchors_checked else ""
+            anchors = (f"; holds the head of every checkpoint ({self.anchors_checked} distinct)"
+                       if self.anchors_checked else "")
             return (f"ok: {self.checked} events verified{since} up to position {self.last_position} "
                     f"(head hash {self.head_hash}){anchors}; {self.pending} pending, "
                     f"{self.pending_verified} of them match their fingerprint")
