@@ -8,6 +8,7 @@ the whole history and signs it; POST /api/integrity/checkpoints makes one on dem
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 import psycopg
 import structlog
 

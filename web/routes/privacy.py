@@ -1,8 +1,9 @@
 """Privacy, the privacy officer's screen (issue 11 §2.10): the emergency accesses to review (marked reviewed
 one by one: the notification read, as `POST /api/notifications/{id}/read`), the integrity of the hash chains
-(as `GET /api/integrity`) with a signed checkpoint made on demand (as `POST /api/integrity/checkpoints`), the retention report (as `waakvlam retention`) and the latest daily one, to confirm
-(as `POST /api/retention/reports/{id}/confirmation`), with a link to each household's
-access log and erasure. Only for the privacy officer; what it names is logged as a list (NEN 7513)."""
+(as `GET /api/integrity`) with a signed checkpoint made on demand (as `POST /api/integrity/checkpoints`), the
+retention report (as `waakvlam retention`) and the latest daily one, to confirm (as
+`POST /api/retention/reports/{id}/confirmation`), with a link to each household's access log and erasure. Only
+for the privacy officer; what it names is logged as a list (NEN 7513)."""
 
 from __future__ import annotations
 
