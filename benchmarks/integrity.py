@@ -59,29 +59,14 @@ def generate(url: str, schema: str, start: int, count: int, label: str) -> None:
 
 
 def chain(env: dict[str, str], total: int) -> float:
+    """Chain everything stored, as `waakvlam verify` does, a page per transaction (progress printed)."""
     view = versions.construct(ChainProjection.name, ChainView, env, create=True)
-    began, chained = time.perf_counter(), 0
+    began = time.perf_counter()
     try:
-        while True:
-            step = _chain_page(view)
-            chained += step
-            _progress("chaining", chained, total, began)
-            if step == 0 or chained >= total:
-                break
+        view.chain_pending(page=100_000, progress=lambda done: _progress("chaining", done, total, began))
     finally:
         view.datastore.close()
     return time.perf_counter() - began
-
-
-def _chain_page(view: ChainView, page: int = 100_000) -> int:
-    """One page of `chain_pending` (it loops until done; a page at a time here, to print progress)."""
-    with view.datastore.transaction(commit=True) as curs:
-        curs.execute(view._lock)
-        head = view._head(curs)
-        curs.execute(view._select_after, (head[0] if head else -(2**63), page))
-        rows = curs.fetchall()
-        view._extend(curs, head, rows)
-    return len(rows)
 
 
 def _progress(label: str, done: int, total: int, began: float) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -153,10 +153,10 @@ class ChainView(PostgresTrackingRecorder):
                 self._extend(curs, head, [rows[p] for p in positions])
             self._insert_tracking(curs, batch[-1])
 
-    def chain_pending(self, *, page: int = 10_000) -> int:
+    def chain_pending(self, *, page: int = 10_000, progress: Callable[[int], None] | None = None) -> int:
         """Chain every stored event after the chain's head, a page per transaction (no tracking: the worker
-        passes over them later); how many were chained. Raises ChainError at a row that no longer matches
-        its fingerprint, having chained the ones before it."""
+        passes over them later); how many were chained (`progress` is told the count after each page).
+        Raises ChainError at a row that no longer matches its fingerprint, having chained the ones before it."""
         chained = 0
         while True:
             failed: ChainError | None = None
@@ -173,6 +173,8 @@ class ChainView(PostgresTrackingRecorder):
                 failed.chained += chained
                 raise failed
             chained += len(rows)
+            if progress is not None:
+                progress(chained)
             if len(rows) < page:
                 return chained
 

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from waakvlam.database import is_embedded
+from waakvlam.database import is_embedded, local_secret
 from waakvlam.settings import Settings
 
 FORMAT = "waakvlam-checkpoint/1"
@@ -55,22 +55,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     if settings.database_url and not settings.demo and not is_embedded(settings):
         raise CheckpointKeyMissing("WAAKVLAM_CHECKPOINT_KEY is not set: checkpoints are signed with a key kept "
                                    "outside the database (base64 of 32 random bytes; see README)")
-    path = settings.data_dir.resolve() / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as file:
-                file.write(base64.b64encode(os.urandom(32)).decode())
-    for _ in range(50):
-        text = path.read_text().strip()
-        if text:
-            return _private(text)
-        os.sched_yield()
-    raise CheckpointKeyMissing(f"{path} is empty")
+    return _private(local_secret(settings.data_dir, KEY_FILE))
 
 
 def _private(text: str) -> Ed25519PrivateKey:

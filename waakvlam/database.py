@@ -106,7 +106,13 @@ def is_embedded(settings: Settings) -> bool:
 def local_kek(data_dir: Path) -> str:
     """The data directory's own key-encryption key (made once, readable by this user only), for when
     WAAKVLAM_KEK is not set: the embedded/demo mode. Every process using the directory shares it."""
-    path = data_dir.resolve() / "kek"
+    return local_secret(data_dir, "kek")
+
+
+def local_secret(data_dir: Path, name: str) -> str:
+    """A secret of 32 random bytes (base64) kept in the data directory as `name`: made once by whichever process
+    comes first, readable by this user only, shared by every process using the directory."""
+    path = data_dir.resolve() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

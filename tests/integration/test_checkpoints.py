@@ -5,10 +5,7 @@ their fingerprints; checkpoints are made on demand and daily, and the privacy of
 from __future__ import annotations
 
 import email
-import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime
 from email import policy
 
@@ -18,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from projections import versions
 from projections.chain import EVENTS_TABLE, ChainError, ChainProjection, ChainView, canonical_row
+from tests.integration.test_integrity import _cli, _sql
 from waakvlam import checkpoints, fingerprints
 from waakvlam.integrity import verify_url
 from waakvlam.settings import Settings
@@ -35,25 +33,10 @@ def _write(households, count: int = 3) -> int:
     return households.recorder.max_notification_id()
 
 
-def _sql(settings, statement: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(f'SET search_path TO "{settings.postgres_schema}"')
-        cursor = conn.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
-
-
 def _chained(households, chain_worker, count: int = 3) -> int:
     last = _write(households, count)
     chain_worker.wait(last, timeout=TIMEOUT)
     return last
-
-
-def _cli(settings, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "POSTGRES_SCHEMA": settings.postgres_schema,
-           "WAAKVLAM_CHECKPOINT_KEY": settings.checkpoint_key.get_secret_value(),
-           "WAAKVLAM_CHECKPOINT_DIR": str(settings.checkpoint_dir)}
-    return subprocess.run([sys.executable, "-m", "waakvlam.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 def _rewrite_everything(settings) -> None:
